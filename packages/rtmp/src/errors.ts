@@ -1,0 +1,74 @@
+/**
+ * Typed errors of @org/rtmp. Every error has a stable string `code`; a brand registered with
+ * `Symbol.for` lets `isRtmpError` work across duplicate installs of the package.
+ */
+
+const kRtmpError = Symbol.for('@org/rtmp.error');
+
+/** Codes of protocol violations (the peer sent something we refuse). Documented in README.md. */
+export type RtmpProtocolErrorCode =
+  | 'ERR_RTMP_BAD_VERSION'
+  | 'ERR_RTMP_HANDSHAKE'
+  | 'ERR_RTMP_HANDSHAKE_TIMEOUT'
+  | 'ERR_RTMP_CHUNK_STREAM_NOT_OPEN'
+  | 'ERR_RTMP_CHUNK_STREAM_ID'
+  | 'ERR_RTMP_TOO_MANY_CHUNK_STREAMS'
+  | 'ERR_RTMP_HEADER_MID_MESSAGE'
+  | 'ERR_RTMP_MESSAGE_TOO_LARGE'
+  | 'ERR_RTMP_PENDING_BYTES'
+  | 'ERR_RTMP_BAD_CHUNK_SIZE'
+  | 'ERR_RTMP_CHUNK_SIZE_TOO_LARGE'
+  | 'ERR_RTMP_BAD_CONTROL_MESSAGE'
+  | 'ERR_RTMP_BAD_COMMAND'
+  | 'ERR_RTMP_UNEXPECTED_COMMAND'
+  | 'ERR_RTMP_IDLE_TIMEOUT'
+  | 'ERR_RTMP_DECODER_FAILED'
+  | 'ERR_AMF_TRUNCATED'
+  | 'ERR_AMF_UNKNOWN_MARKER'
+  | 'ERR_AMF_DEPTH'
+  | 'ERR_AMF_TOO_LARGE'
+  | 'ERR_AMF_BAD_REFERENCE'
+  | 'ERR_AMF_UNSUPPORTED';
+
+/** Base class of every error this package throws or emits. */
+export class RtmpError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RtmpError';
+    this.code = code;
+    Object.defineProperty(this, kRtmpError, { value: true });
+  }
+}
+
+/** The peer violated the protocol or a configured limit. The connection cannot continue. */
+export class RtmpProtocolError extends RtmpError {
+  declare readonly code: RtmpProtocolErrorCode;
+  constructor(code: RtmpProtocolErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'RtmpProtocolError';
+  }
+}
+
+/**
+ * Thrown by an application hook (`onConnect`, `onPublish`) to refuse a client. The session sends
+ * `_error` (connect) or an onStatus with level "error" (publish) carrying `status` and
+ * `description`, flushes it, then closes.
+ */
+export class RtmpRejection extends RtmpError {
+  /** onStatus / _error code sent to the client, e.g. "NetStream.Publish.BadName". */
+  readonly status: string;
+  /** Human-readable reason, safe to send to the client. */
+  readonly description: string;
+  constructor(status: string, description: string) {
+    super('ERR_RTMP_REJECTED', `${status}: ${description}`);
+    this.name = 'RtmpRejection';
+    this.status = status;
+    this.description = description;
+  }
+}
+
+/** True for any error created by this package, even from another copy of it. */
+export function isRtmpError(err: unknown): err is RtmpError {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[kRtmpError] === true;
+}
