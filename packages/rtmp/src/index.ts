@@ -1,2 +1,6 @@
+export * from './amf';
+export * from './chunk';
 export * from './constants';
 export * from './errors';
+export * from './handshake';
+export * from './options';

@@ -1,0 +1,2 @@
+export { ChunkDecoder } from './chunk-decoder';
+export { ChunkEncoder } from './chunk-encoder';
