@@ -1,0 +1,235 @@
+/**
+ * Writes FLV into a Node `Writable` (a file, FFmpeg's stdin, a socket) with backpressure.
+ *
+ * `FlvStreamWriter` writes every tag at once and returns the `write()` boolean: `false` means the
+ * destination is above its highWaterMark and the caller should pause its source (or drop by
+ * policy) until `'drain'` — {@link FlvStreamWriter.drained} waits for it.
+ * `BufferedFlvWriter` applies a policy itself: a bounded queue in front of the destination that,
+ * once full, drops frames until the next video keyframe but never drops sequence headers or
+ * metadata (see {@link FlvDropQueue}).
+ */
+import type { Writable } from 'node:stream';
+import { FlvUsageError } from './errors';
+import { FlvDropQueue, type FlvDropQueueOptions } from './flv-drop-queue';
+import { type FlvHeaderFlags, FlvMuxer } from './flv-muxer';
+import type { FlvTag } from './tag';
+
+/** Options of {@link FlvStreamWriter}. */
+export interface FlvStreamWriterOptions {
+  /** Muxer to encode with (share one to share its slab). Default: a new `FlvMuxer`. */
+  muxer?: FlvMuxer;
+}
+
+/**
+ * Writes the FLV header and tags into a Writable. The three buffers of a tag are written inside
+ * `cork()`; the matching `uncork()` runs on the next tick, so all tags written in one tick reach a
+ * `_writev`-capable destination (fs, net, child stdin) as one vectored write.
+ */
+export class FlvStreamWriter {
+  /** The destination stream. */
+  readonly destination: Writable;
+  private readonly muxer: FlvMuxer;
+  private headerDone = false;
+  private corked = false;
+  private bytes = 0;
+  private tags = 0;
+
+  constructor(destination: Writable, options: FlvStreamWriterOptions = {}) {
+    this.destination = destination;
+    this.muxer = options.muxer ?? new FlvMuxer();
+  }
+
+  /** True once {@link writeHeader} ran. */
+  get headerWritten(): boolean {
+    return this.headerDone;
+  }
+
+  /** Bytes handed to the destination so far. */
+  get bytesWritten(): number {
+    return this.bytes;
+  }
+
+  /** Tags handed to the destination so far. */
+  get tagsWritten(): number {
+    return this.tags;
+  }
+
+  /** True while the destination is above its highWaterMark (wait for 'drain'). */
+  get needDrain(): boolean {
+    return this.destination.writableNeedDrain;
+  }
+
+  private corkOnce(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.destination.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.destination.uncork();
+    });
+  }
+
+  /**
+   * Writes the 13-byte FLV header. Must come first, once.
+   * @returns the `write()` result: false = destination full
+   * @throws FlvUsageError ERR_FLV_HEADER_ALREADY_WRITTEN
+   */
+  writeHeader(flags: FlvHeaderFlags): boolean {
+    if (this.headerDone)
+      throw new FlvUsageError('ERR_FLV_HEADER_ALREADY_WRITTEN', 'the FLV header was already written');
+    this.headerDone = true;
+    const header = this.muxer.header(flags);
+    this.corkOnce();
+    this.bytes += header.length;
+    return this.destination.write(header);
+  }
+
+  /**
+   * Writes one tag (three buffers, payload not copied; do not modify it afterwards).
+   * @returns the `write()` result: false = destination full, pause or drop until 'drain'
+   * @throws FlvUsageError ERR_FLV_HEADER_NOT_WRITTEN, ERR_FLV_INVALID_ARGUMENT
+   */
+  writeTag(tag: FlvTag): boolean {
+    if (!this.headerDone) throw new FlvUsageError('ERR_FLV_HEADER_NOT_WRITTEN', 'write the FLV header first');
+    const [h, p, t] = this.muxer.tag(tag);
+    this.corkOnce();
+    const d = this.destination;
+    d.write(h);
+    if (p.length > 0) d.write(p);
+    const ok = d.write(t);
+    this.bytes += h.length + p.length + t.length;
+    this.tags++;
+    return ok;
+  }
+
+  /** Writes several tags; returns the last `write()` result. */
+  writeTags(tags: Iterable<FlvTag>): boolean {
+    let ok = !this.needDrain;
+    for (const tag of tags) ok = this.writeTag(tag);
+    return ok;
+  }
+
+  /**
+   * Resolves when the destination can take more (at once if it is not full). Rejects when the
+   * destination closes or errors first.
+   */
+  drained(): Promise<void> {
+    const d = this.destination;
+    if (!d.writableNeedDrain) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const cleanup = () => {
+        d.off('drain', onDrain);
+        d.off('close', onClose);
+        d.off('error', onError);
+      };
+      const onDrain = () => {
+        cleanup();
+        resolve();
+      };
+      const onClose = () => {
+        cleanup();
+        reject(new Error('destination closed before drain'));
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      d.on('drain', onDrain);
+      d.on('close', onClose);
+      d.on('error', onError);
+    });
+  }
+}
+
+/** Options of {@link BufferedFlvWriter}. */
+export interface BufferedFlvWriterOptions extends FlvDropQueueOptions, FlvStreamWriterOptions {}
+
+/** What {@link BufferedFlvWriter.write} did with a tag. */
+export type BufferedWriteResult = 'written' | 'queued' | 'dropped';
+
+/**
+ * A writer that never blocks its caller: while the destination is full, tags wait in a
+ * {@link FlvDropQueue} bounded by `maxQueuedBytes`; past that, frames are dropped until the next
+ * video keyframe (sequence headers and metadata are kept). Queued tags are written on 'drain'.
+ * Memory held: the destination's own buffer (≈ its highWaterMark + one tag) + at most
+ * `maxQueuedBytes` here.
+ */
+export class BufferedFlvWriter {
+  private readonly writer: FlvStreamWriter;
+  private readonly queue: FlvDropQueue;
+  private readonly onDrain = () => this.flush();
+  private closed = false;
+
+  /** @throws FlvUsageError ERR_FLV_INVALID_OPTION (see {@link FlvDropQueue}) */
+  constructor(destination: Writable, options: BufferedFlvWriterOptions = {}) {
+    this.queue = new FlvDropQueue(options);
+    this.writer = new FlvStreamWriter(destination, options);
+    destination.on('drain', this.onDrain);
+  }
+
+  /** The underlying direct writer (counters, `needDrain`). */
+  get streamWriter(): FlvStreamWriter {
+    return this.writer;
+  }
+
+  /** Bytes (wire size) waiting in the queue. Never above `maxQueuedBytes`. */
+  get queuedBytes(): number {
+    return this.queue.bytes;
+  }
+
+  /** Tags waiting in the queue. */
+  get queuedTags(): number {
+    return this.queue.length;
+  }
+
+  /** Frames dropped so far (refused on arrival or evicted from the queue). */
+  get droppedFrames(): number {
+    return this.queue.droppedFrames;
+  }
+
+  /** Wire bytes of the dropped frames. */
+  get droppedBytes(): number {
+    return this.queue.droppedBytes;
+  }
+
+  /** True while frames are being dropped until the next video keyframe. */
+  get dropping(): boolean {
+    return this.queue.dropping;
+  }
+
+  /** Writes the FLV header directly (it must precede every tag). */
+  writeHeader(flags: FlvHeaderFlags): boolean {
+    return this.writer.writeHeader(flags);
+  }
+
+  /**
+   * Offers a tag. It is written at once when the destination has room and nothing waits, queued
+   * when the destination is full, or dropped by the policy.
+   * @throws FlvUsageError ERR_FLV_HEADER_NOT_WRITTEN, ERR_FLV_QUEUE_OVERFLOW
+   */
+  write(tag: FlvTag): BufferedWriteResult {
+    if (!this.writer.headerWritten) throw new FlvUsageError('ERR_FLV_HEADER_NOT_WRITTEN', 'write the FLV header first');
+    if (this.closed) return 'dropped';
+    if (this.queue.push(tag) === 'dropped') return 'dropped';
+    this.flush();
+    // The tag went in last, so it has been written exactly when the queue is empty again.
+    return this.queue.length === 0 ? 'written' : 'queued';
+  }
+
+  /** Writes queued tags while the destination has room. Runs by itself on 'drain'. */
+  flush(): void {
+    if (this.closed) return;
+    while (this.queue.length > 0 && !this.writer.needDrain) {
+      const tag = this.queue.shift();
+      if (tag !== undefined) this.writer.writeTag(tag);
+    }
+  }
+
+  /** Stops listening for 'drain' and forgets queued tags. Does not end the destination. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.writer.destination.off('drain', this.onDrain);
+    this.queue.clear();
+  }
+}
