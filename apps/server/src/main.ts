@@ -1,0 +1,101 @@
+/**
+ * Entry point: `node apps/server/dist/main.js [options]`. Exits 2 on a configuration error
+ * (one line on stderr), 1 when ffmpeg cannot be found or a port cannot be bound, and 0 after a
+ * clean shutdown on SIGINT/SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { type RunningServer, startServer } from './app';
+import { ConfigError, helpText, loadConfig } from './config';
+import { BinaryNotFoundError, resolveBinary } from './ffmpeg-resolve';
+import { createLogger } from './logger';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig({ argv: process.argv.slice(2), env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (loaded.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
+  if (loaded.version) {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  const { config } = loaded;
+  const logger = createLogger(config.logLevel);
+
+  let ffmpeg: Awaited<ReturnType<typeof resolveBinary>>;
+  try {
+    ffmpeg = await resolveBinary('ffmpeg', { explicit: config.ffmpegPath });
+  } catch (err) {
+    if (err instanceof BinaryNotFoundError) {
+      logger.fatal(err.message);
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  logger.info({ path: ffmpeg.path, source: ffmpeg.source, version: ffmpeg.version }, 'using ffmpeg');
+
+  let server: RunningServer;
+  try {
+    server = await startServer({ config, logger, ffmpeg });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    logger.fatal({ err: e }, `cannot start: ${e.code ?? ''} ${e.message}`);
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const shutdown = (reason: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error('shutdown deadline passed; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    server
+      .close()
+      .then(() => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(code);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    shutdown('uncaughtException', 1);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection');
+    shutdown('unhandledRejection', 1);
+  });
+}
+
+void main();

@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, helpText, loadConfig, OPTIONS } from '../src/config';
+
+const cwd = mkdtempSync(join(tmpdir(), 'config-test-'));
+const load = (argv: string[] = [], env: Record<string, string> = {}) => loadConfig({ argv, env, cwd }).config;
+const fail = (argv: string[], env: Record<string, string> = {}) => {
+  try {
+    loadConfig({ argv, env, cwd });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).not.toContain('\n');
+    return msg;
+  }
+  throw new Error(`expected ${argv.join(' ')} to fail`);
+};
+const file = (name: string, content: string) => {
+  const p = join(cwd, name);
+  writeFileSync(p, content);
+  return p;
+};
+
+describe('loadConfig', () => {
+  it('has the design defaults', () => {
+    const c = load();
+    expect(c.rtmpPort).toBe(1935);
+    expect(c.httpPort).toBe(8080);
+    expect(c.outputDir).toBe(join(cwd, 'streams'));
+    expect(c.patterns).toEqual(['/live/{app}/{username}']);
+    expect(c.reconnectGraceMs).toBe(5000);
+    expect(c.cleanupDelayMs).toBe(2000);
+    expect(c.hlsTime).toBe(1);
+    expect(c.hlsListSize).toBe(3);
+    expect(c.takeover).toBe(false);
+  });
+
+  it('applies file < env < flags', () => {
+    const cfg = file('layers.json', JSON.stringify({ rtmpPort: 1000, httpPort: 2000, hlsListSize: 5 }));
+    const c = load(['--config', cfg, '--rtmp-port', '3000'], { HTTP_PORT: '4000', RTMP_PORT: '5000' });
+    expect(c.rtmpPort).toBe(3000);
+    expect(c.httpPort).toBe(4000);
+    expect(c.hlsListSize).toBe(5);
+    expect(c.configFile).toBe(cfg);
+  });
+
+  it('accepts --flag=value, boolean flags and repeated patterns', () => {
+    const c = load(['--http-port=0', '--takeover', '--pattern', '/a/{username}', '--pattern=/b/{app}/{username}']);
+    expect(c.httpPort).toBe(0);
+    expect(c.takeover).toBe(true);
+    expect(c.patterns).toEqual(['/a/{username}', '/b/{app}/{username}']);
+    expect(load([], { PUBLISH_PATTERNS: '/x/{username}, /y/{username}' }).patterns).toEqual([
+      '/x/{username}',
+      '/y/{username}',
+    ]);
+  });
+
+  it('resolves relative paths against cwd', () => {
+    expect(load(['--output-dir', 'out/hls']).outputDir).toBe(join(cwd, 'out/hls'));
+  });
+
+  it.each([
+    [['--rtmp-port', '99999'], /--rtmp-port.*99999.*port/],
+    [['--http-port', '-1'], /--http-port/],
+    [['--http-port', 'abc'], /--http-port/],
+    [['--rtmp-port', '1.5'], /--rtmp-port/],
+    [['--hls-list-size', '0'], /--hls-list-size/],
+    [['--log-level', 'loud'], /--log-level.*loud/],
+    [['--takeover=maybe'], /--takeover/],
+    [['--no-such-flag'], /unknown option.*--no-such-flag/],
+    [['--rtmp-port'], /--rtmp-port needs a value/],
+  ])('rejects %j with one clear line', (argv, pattern) => {
+    expect(fail(argv)).toMatch(pattern);
+  });
+
+  it('names the environment variable of a bad env value', () => {
+    expect(fail([], { RTMP_PORT: '70000' })).toMatch(/env RTMP_PORT/);
+  });
+
+  it('rejects an unreadable config file, bad JSON and unknown keys', () => {
+    expect(fail(['--config', join(cwd, 'missing.json')])).toMatch(/cannot read config file .*missing\.json.*ENOENT/);
+    expect(fail(['--config', file('bad.json', '{ nope')])).toMatch(/not valid JSON/);
+    expect(fail(['--config', file('arr.json', '[1]')])).toMatch(/JSON object/);
+    expect(fail(['--config', file('unknown.json', '{"rtmpPrt": 1}')])).toMatch(/unknown key "rtmpPrt"/);
+    expect(fail(['--config', file('type.json', '{"httpPort": "x"}')])).toMatch(/config file key "httpPort"/);
+  });
+});
+
+describe('helpText', () => {
+  it('lists every option with its default', () => {
+    const text = helpText();
+    for (const spec of OPTIONS) {
+      if (spec.flag) expect(text).toContain(spec.flag);
+      if (spec.env) expect(text).toContain(spec.env);
+    }
+    expect(text).toContain(`default: ${DEFAULT_CONFIG.rtmpPort}`);
+    expect(text).toContain(`default: ${DEFAULT_CONFIG.patterns[0]}`);
+  });
+});
