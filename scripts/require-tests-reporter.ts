@@ -28,7 +28,8 @@ export default class RequireTestsReporter implements Reporter {
     for (const p of ctx.projects) projects[p.name] = { passed: 0, failed: 0, skipped: 0 };
     let moduleErrors = 0;
     for (const mod of testModules) {
-      const counts = (projects[mod.project.name] ??= { passed: 0, failed: 0, skipped: 0 });
+      const counts = projects[mod.project.name] ?? { passed: 0, failed: 0, skipped: 0 };
+      projects[mod.project.name] = counts;
       if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) moduleErrors++;
       for (const t of mod.children.allTests()) {
         const state = t.result().state;
