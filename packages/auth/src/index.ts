@@ -17,6 +17,7 @@ export {
   isAuthConfigError,
   isAuthError,
 } from './errors';
+export { type CidrRange, compileIpRules, type IpListConfig, type IpRules, parseCidr, parseIpAddress } from './ip-list';
 export {
   type AuthLimits,
   DEFAULT_MAX_INPUT_LENGTH,
@@ -38,6 +39,18 @@ export {
   type VariableSegment,
 } from './pattern';
 export {
+  type AuthAllowed,
+  type AuthDecision,
+  type AuthDenied,
+  createPublishAuthorizer,
+  type PublishAuthConfig,
+  type PublishAuthorizer,
+  type PublishRequest,
+  type SignedUrlsConfig,
+  type StreamKeyLookup,
+  type StreamKeysConfig,
+} from './publish-authorizer';
+export {
   type MatchPublishPathOptions,
   matchPublishPath,
   type PathDenyCode,
@@ -45,3 +58,13 @@ export {
   type PublishPathRefusal,
   type PublishPathResult,
 } from './publish-path';
+export {
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  publishSignatureInput,
+  type SignedPublishUrl,
+  type SigningSecret,
+  type SignPublishUrlOptions,
+  signPublishUrl,
+} from './signed-url';
+export { hashStreamKey, SCRYPT_PARAMS } from './stream-key';
+export { DEFAULT_WEBHOOK_TIMEOUT_MS, WEBHOOK_RESERVED_FIELDS, type WebhookConfig } from './webhook';

@@ -1,0 +1,382 @@
+/**
+ * The publish decision: pattern match, then the optional controls (IP lists, stream keys, signed
+ * URLs, webhook), all configured and validated once in `createPublishAuthorizer`.
+ *
+ * Order of checks on `authorize`: IP lists (cheapest, before parsing anything) → path and query
+ * (`matchPublishPath`) → optional request fields → stream key → signature → webhook (the only I/O,
+ * last, so it only ever sees well-formed requests that passed every local check). The first
+ * failing check decides. `authorize` never throws and never allows on an unexpected error.
+ */
+import type { SegmentCharset } from './charset';
+import { isSafeSegment } from './charset';
+import { AuthConfigError, type AuthDenyCode, type AuthDenyStatus, DENY_STATUS } from './errors';
+import { quote } from './escape';
+import { compileIpRules, type IpListConfig, type IpRules } from './ip-list';
+import type { AuthLimits } from './limits';
+import { checkOptions } from './options';
+import { compilePatterns, type PatternSet } from './pattern';
+import { matchPublishPath } from './publish-path';
+import {
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  type SignatureVerifier,
+  type SigningSecret,
+  secretBytes,
+  verifyPublishSignature,
+} from './signed-url';
+import { parseStoredKeyHash, type StoredKeyHash, verifyStreamKey } from './stream-key';
+import {
+  buildWebhookBody,
+  callPublishWebhook,
+  type ResolvedWebhook,
+  resolveWebhook,
+  WEBHOOK_RESERVED_FIELDS,
+  type WebhookConfig,
+} from './webhook';
+
+/** What the RTMP layer knows when a client publishes. */
+export interface PublishRequest {
+  /** The `app` of the RTMP connect command, as sent (may carry a query, e.g. from OBS). */
+  app: string;
+  /** The publish command's stream name, as sent (may carry `?key=…` etc.). */
+  streamName: string;
+  /** The connect command's tcUrl; only forwarded to the webhook, never routed on. */
+  tcUrl?: string;
+  /** The peer's IP address as the socket reports it (`1.2.3.4`, `::1`, `::ffff:1.2.3.4`). */
+  clientAddress?: string;
+  /** Query parameters the caller parsed itself; merged with those in app and name (conflicts refused). */
+  query?: Record<string, string>;
+  /** Connection id, forwarded to the webhook as `clientid`. */
+  clientId?: string | number;
+  /** The connect command's flashVer, forwarded to the webhook as `flashver`. */
+  flashVer?: string;
+  /** The publish type (`live`, `record`, `append`), forwarded as `type`. @default 'live' */
+  publishType?: string;
+}
+
+/** The publish may go ahead. */
+export interface AuthAllowed {
+  readonly allowed: true;
+  /** Safe as one directory name and one URL path segment (unreserved ASCII, not `.`/`..`, matched its charset). */
+  readonly username: string;
+  /** The pattern variables (decoded; `{key}` removed). `vars.username` is the matched name even after a rename. */
+  readonly vars: Record<string, string>;
+  /** Query parameters, decoded, with the credential parameters (stream key, signature) removed. */
+  readonly query: Record<string, string>;
+  /**
+   * The stream name without query or key segment (e.g. `alice`, or `test/alice` for a client that
+   * put more in the name); after a webhook rename, the new name (then also `username`).
+   */
+  readonly streamName: string;
+}
+
+/** The publish is refused. Send `status` with `reason` as the onStatus description, then close. */
+export interface AuthDenied {
+  readonly allowed: false;
+  readonly code: AuthDenyCode;
+  /** Printable ASCII; client input in it is quoted, escaped and truncated. Safe to send and to log. */
+  readonly reason: string;
+  readonly status: AuthDenyStatus;
+  /** For logs only (not for the client): the underlying error of webhook/lookup/internal failures. */
+  readonly cause?: unknown;
+}
+
+export type AuthDecision = AuthAllowed | AuthDenied;
+
+/** Where stream keys come from: a static map or a lookup you provide (e.g. a database query). */
+export type StreamKeyLookup = (
+  username: string,
+) => string | readonly string[] | undefined | Promise<string | readonly string[] | undefined>;
+
+/** `streamKeys` configuration: every publish must present a key matching one of the user's hashes. */
+export interface StreamKeysConfig {
+  /**
+   * username → hashed key(s) from `hashStreamKey` (`sha256:…` or `scrypt:…`); several for rotation.
+   * A static map is validated at load; a function's results are validated per call.
+   */
+  keys: Readonly<Record<string, string | readonly string[]>> | StreamKeyLookup;
+  /** Query parameter carrying the key when the pattern has no `{key}` segment. @default 'key' */
+  queryParam?: string;
+}
+
+/** `signedUrls` configuration. */
+export interface SignedUrlsConfig {
+  /** HMAC-SHA256 secret(s), ≥ 16 bytes; several are all accepted (rotation). */
+  secret: SigningSecret | readonly SigningSecret[];
+  /** Seconds accepted past `expires`. @default 30 */
+  clockSkewSeconds?: number;
+  /** Refuse URLs expiring further than this in the future (limits leaked long-lived URLs). @default unlimited */
+  maxTtlSeconds?: number;
+  /** Clock, ms since the epoch. @default Date.now */
+  now?: () => number;
+  /** @default 'expires' */
+  expiresParam?: string;
+  /** @default 'sig' */
+  sigParam?: string;
+}
+
+/** Configuration of `createPublishAuthorizer`. Only `patterns` is required; every control is off unless given. */
+export interface PublishAuthConfig {
+  /** Publish-path patterns, tried in order; the first match wins. E.g. `['/live/{app}/{username}']`. */
+  patterns: readonly string[];
+  /** Request size limits. */
+  limits?: AuthLimits;
+  /** Per-user stream keys. */
+  streamKeys?: StreamKeysConfig;
+  /** Signed, expiring publish URLs. */
+  signedUrls?: SignedUrlsConfig;
+  /** nginx-rtmp-style `on_publish` webhook. */
+  webhook?: WebhookConfig;
+  /** IP allow/deny lists. */
+  ip?: IpListConfig;
+}
+
+/** A validated configuration, ready to decide. */
+export interface PublishAuthorizer {
+  /** Decides one publish. Never throws; fails closed. */
+  authorize(request: PublishRequest): Promise<AuthDecision>;
+  /**
+   * True when `value` passes the `{username}` rule of at least one configured pattern: the check for
+   * an HTTP `:username` route param (no decoding here; pass the router's decoded value).
+   */
+  isValidUsername(value: unknown): value is string;
+  /** The compiled patterns, for `matchPublishPath`. */
+  readonly patterns: PatternSet;
+}
+
+const QUERY_PARAM_NAME = /^[A-Za-z0-9_.~-]{1,64}$/;
+
+function paramName(value: unknown, fallback: string, where: string): string {
+  const name = value ?? fallback;
+  if (typeof name !== 'string' || !QUERY_PARAM_NAME.test(name)) {
+    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', `${where} must match [A-Za-z0-9_.~-]{1,64}`);
+  }
+  return name;
+}
+
+interface ResolvedStreamKeys {
+  readonly queryParam: string;
+  lookup(username: string): Promise<readonly StoredKeyHash[]>;
+}
+
+function toList(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+function resolveStreamKeys(config: StreamKeysConfig): ResolvedStreamKeys {
+  checkOptions(config, ['keys', 'queryParam'], 'streamKeys');
+  const queryParam = paramName(config.queryParam, 'key', 'streamKeys.queryParam');
+  const { keys } = config;
+  if (typeof keys === 'function') {
+    return {
+      queryParam,
+      async lookup(username) {
+        const found = await keys(username);
+        if (found === undefined) return [];
+        return toList(found).map((h, i) => parseStoredKeyHash(h, `stream key lookup result ${i}`));
+      },
+    };
+  }
+  if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) {
+    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'streamKeys.keys must be an object or a function');
+  }
+  // A Map, so usernames such as "constructor" or "__proto__" never reach Object.prototype.
+  const table = new Map<string, readonly StoredKeyHash[]>();
+  for (const [username, hashes] of Object.entries(keys)) {
+    if (!isSafeSegment(username)) {
+      throw new AuthConfigError(
+        'ERR_AUTH_CONFIG_INVALID',
+        `streamKeys.keys: ${quote(username)} is not a valid username`,
+      );
+    }
+    const list = toList(hashes);
+    if (list.length === 0) {
+      throw new AuthConfigError('ERR_AUTH_CONFIG_KEY_HASH', `streamKeys.keys[${quote(username)}] has no hash`);
+    }
+    table.set(
+      username,
+      Object.freeze(list.map((h, i) => parseStoredKeyHash(h, `streamKeys.keys[${quote(username)}][${i}]`))),
+    );
+  }
+  return { queryParam, lookup: async (username) => table.get(username) ?? [] };
+}
+
+function resolveSignedUrls(config: SignedUrlsConfig): SignatureVerifier {
+  checkOptions(
+    config,
+    ['secret', 'clockSkewSeconds', 'maxTtlSeconds', 'now', 'expiresParam', 'sigParam'],
+    'signedUrls',
+  );
+  const list = Array.isArray(config.secret) ? config.secret : [config.secret];
+  if (list.length === 0) throw new AuthConfigError('ERR_AUTH_CONFIG_SECRET', 'signedUrls.secret: no secret given');
+  const secrets = list.map((s, i) => secretBytes(s, `signedUrls.secret[${i}]`));
+  const clockSkewSeconds = config.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  if (!Number.isInteger(clockSkewSeconds) || clockSkewSeconds < 0 || clockSkewSeconds > 3600) {
+    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'signedUrls.clockSkewSeconds must be an integer in [0, 3600]');
+  }
+  const { maxTtlSeconds } = config;
+  if (maxTtlSeconds !== undefined && (!Number.isInteger(maxTtlSeconds) || maxTtlSeconds < 1)) {
+    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'signedUrls.maxTtlSeconds must be a positive integer');
+  }
+  const now = config.now ?? Date.now;
+  if (typeof now !== 'function')
+    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'signedUrls.now must be a function');
+  const expiresParam = paramName(config.expiresParam, 'expires', 'signedUrls.expiresParam');
+  const sigParam = paramName(config.sigParam, 'sig', 'signedUrls.sigParam');
+  if (expiresParam === sigParam) {
+    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'signedUrls.expiresParam and sigParam must differ');
+  }
+  return Object.freeze({ secrets, clockSkewSeconds, maxTtlSeconds, now, expiresParam, sigParam });
+}
+
+function deny(code: AuthDenyCode, reason: string, cause?: unknown): AuthDenied {
+  const decision: { allowed: false; code: AuthDenyCode; reason: string; status: AuthDenyStatus; cause?: unknown } = {
+    allowed: false,
+    code,
+    reason,
+    status: DENY_STATUS[code],
+  };
+  if (cause !== undefined) decision.cause = cause;
+  return decision;
+}
+
+/** Optional string fields of the request: absent, or a string within the input limit. */
+function optionalField(value: unknown, max: number): string | undefined | false {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value !== 'string' || value.length > max) return false;
+  return value;
+}
+
+/**
+ * Validates `config` once and returns the authorizer.
+ * @throws AuthConfigError for any invalid pattern, limit, key hash, secret, webhook setting or CIDR.
+ */
+export function createPublishAuthorizer(config: PublishAuthConfig): PublishAuthorizer {
+  checkOptions(config, ['patterns', 'limits', 'streamKeys', 'signedUrls', 'webhook', 'ip'], 'config');
+  const set = compilePatterns(config.patterns, config.limits);
+  const streamKeys = config.streamKeys === undefined ? undefined : resolveStreamKeys(config.streamKeys);
+  const signed = config.signedUrls === undefined ? undefined : resolveSignedUrls(config.signedUrls);
+  const webhook: ResolvedWebhook | undefined =
+    config.webhook === undefined ? undefined : resolveWebhook(config.webhook);
+  const ipRules: IpRules | undefined =
+    config.ip === undefined ? undefined : compileIpRules(checkOptions(config.ip, ['allow', 'deny'], 'ip'));
+
+  const keyPattern = set.patterns.find((p) => p.hasKeySegment);
+  if (keyPattern && !streamKeys) {
+    throw new AuthConfigError(
+      'ERR_AUTH_PATTERN_KEY_UNVERIFIED',
+      `pattern ${quote(keyPattern.source, 120)} has a {key} segment but streamKeys is not configured`,
+    );
+  }
+  if (
+    streamKeys &&
+    signed &&
+    (streamKeys.queryParam === signed.sigParam || streamKeys.queryParam === signed.expiresParam)
+  ) {
+    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'streamKeys.queryParam collides with a signedUrls parameter');
+  }
+  if (webhook) {
+    for (const name of [streamKeys?.queryParam, signed?.expiresParam, signed?.sigParam]) {
+      if (name !== undefined && WEBHOOK_RESERVED_FIELDS.includes(name)) {
+        throw new AuthConfigError(
+          'ERR_AUTH_CONFIG_INVALID',
+          `query parameter ${quote(name)} collides with a webhook field`,
+        );
+      }
+    }
+  }
+  const credentialParams = new Set<string>();
+  if (streamKeys) credentialParams.add(streamKeys.queryParam);
+  if (signed) credentialParams.add(signed.sigParam);
+  const usernameCharsets: readonly SegmentCharset[] = [...new Set(set.patterns.map((p) => p.usernameCharset))];
+
+  async function decide(request: PublishRequest): Promise<AuthDecision> {
+    if (typeof request !== 'object' || request === null) return deny('ERR_AUTH_BAD_NAME', 'no publish request');
+    if (ipRules) {
+      const problem = ipRules.check(request.clientAddress);
+      if (problem) return deny('ERR_AUTH_IP_DENIED', problem);
+    }
+
+    const match = matchPublishPath(set, request.app, request.streamName, { query: request.query });
+    if (!match.matched) return deny(match.code, match.reason);
+    const pattern = set.patterns[match.patternIndex]!;
+
+    const max = set.limits.maxInputLength;
+    const tcurl = optionalField(request.tcUrl, max);
+    const flashver = optionalField(request.flashVer, max);
+    const clientid = optionalField(request.clientId, max);
+    const type = optionalField(request.publishType, 64);
+    const addr = optionalField(request.clientAddress, 64);
+    if (tcurl === false || flashver === false || clientid === false || type === false || addr === false) {
+      return deny(
+        'ERR_AUTH_BAD_NAME',
+        'malformed or over-long tcUrl, flashVer, clientId, publishType or clientAddress',
+      );
+    }
+
+    if (streamKeys) {
+      const queryKey = Object.hasOwn(match.query, streamKeys.queryParam)
+        ? match.query[streamKeys.queryParam]
+        : undefined;
+      if (match.pathKey !== undefined && queryKey !== undefined) {
+        return deny('ERR_AUTH_BAD_KEY', 'the stream key is given twice (path and query)');
+      }
+      const key = match.pathKey ?? queryKey;
+      if (key === undefined || key === '') return deny('ERR_AUTH_MISSING_KEY', 'a stream key is required');
+      let stored: readonly StoredKeyHash[];
+      try {
+        stored = await streamKeys.lookup(match.username);
+      } catch (err) {
+        return deny('ERR_AUTH_KEY_LOOKUP_FAILED', 'the stream key could not be checked', err);
+      }
+      if (!(await verifyStreamKey(key, stored))) return deny('ERR_AUTH_BAD_KEY', 'invalid stream key');
+    }
+
+    if (signed) {
+      const failure = verifyPublishSignature(signed, match.path, match.query);
+      if (failure) return deny(failure.code, failure.reason);
+    }
+
+    let username = match.username;
+    let streamName = match.name;
+    if (webhook) {
+      const reserved = Object.keys(match.query).find((k) => WEBHOOK_RESERVED_FIELDS.includes(k));
+      if (reserved !== undefined) {
+        return deny('ERR_AUTH_BAD_QUERY', `query parameter ${quote(reserved)} is reserved for the publish webhook`);
+      }
+      const body = buildWebhookBody(
+        { addr, clientid, app: match.rawApp, flashver, tcurl, name: match.rawName, type: type ?? 'live' },
+        match.query,
+      );
+      const outcome = await callPublishWebhook(webhook, body);
+      if (outcome.kind === 'deny') return deny(outcome.code, outcome.reason, outcome.cause);
+      if (outcome.kind === 'rename') {
+        if (!pattern.usernameCharset.test(outcome.location)) {
+          return deny(
+            'ERR_AUTH_WEBHOOK_BAD_REDIRECT',
+            `publish webhook renamed the stream to ${quote(outcome.location)}, which is not a valid username`,
+          );
+        }
+        username = outcome.location;
+        streamName = outcome.location;
+      }
+    }
+
+    const query = Object.fromEntries(Object.entries(match.query).filter(([k]) => !credentialParams.has(k)));
+    return { allowed: true, username, vars: match.vars, query, streamName };
+  }
+
+  return Object.freeze({
+    patterns: set,
+    async authorize(request: PublishRequest): Promise<AuthDecision> {
+      try {
+        return await decide(request);
+      } catch (err) {
+        return deny('ERR_AUTH_INTERNAL', 'internal authorization error', err);
+      }
+    },
+    isValidUsername(value: unknown): value is string {
+      return usernameCharsets.some((c) => c.test(value));
+    },
+  });
+}
