@@ -120,7 +120,8 @@ export class FlvStreamState {
   observe(tag: FlvTag): TagRole {
     const role = tagRole(tag);
     if (tag.type === TagType.Script) {
-      if (isOnMetaData(tag.payload)) this.keepMetadata({ ...tag, payload: stripSetDataFrame(tag.payload) });
+      if (isOnMetaData(tag.payload))
+        this.keepMetadata({ ...tag, timestamp: 0, payload: stripSetDataFrame(tag.payload) });
       return role;
     }
     if (tag.type === TagType.Video) {
@@ -157,14 +158,17 @@ export class FlvStreamState {
   }
 
   /** Records metadata given as an object (e.g. an RTMP session's `metadata` event). */
-  setMetadata(metadata: { readonly [key: string]: AmfValue }, timestamp = 0): void {
-    this.keepMetadata(metadataTag(metadata, timestamp));
+  setMetadata(metadata: { readonly [key: string]: AmfValue }): void {
+    this.keepMetadata(metadataTag(metadata));
   }
 
-  /** Metadata, then video and audio configuration, all at `timestamp`: what a new stream starts with. */
+  /**
+   * What a new stream starts with: metadata (at 0, as FFmpeg requires), then video and audio
+   * configuration at `timestamp`.
+   */
   primerTags(timestamp = 0): FlvTag[] {
     const tags: FlvTag[] = [];
-    if (this.meta) tags.push({ ...this.meta, timestamp });
+    if (this.meta) tags.push({ ...this.meta, timestamp: 0 });
     for (const t of this.videoConfigs.values()) tags.push({ ...t, timestamp });
     for (const t of this.audioConfigs.values()) tags.push({ ...t, timestamp });
     return tags;

@@ -52,9 +52,13 @@ export function encodeOnMetaData(metadata: { readonly [key: string]: AmfValue })
   return encodeAmf0('onMetaData', new AmfEcmaArray(metadata));
 }
 
-/** An onMetaData script tag at `timestamp` (default 0). */
-export function metadataTag(metadata: { readonly [key: string]: AmfValue }, timestamp = 0): FlvTag {
-  return { type: TagType.Script, timestamp, payload: encodeOnMetaData(metadata) };
+/**
+ * An onMetaData script tag, at timestamp 0. Always 0, also mid-stream: FFmpeg's FLV demuxer takes
+ * onMetaData for header metadata only at dts 0 and turns one at any other time into an extra
+ * subtitle ("text") stream, which breaks `-c copy` outputs.
+ */
+export function metadataTag(metadata: { readonly [key: string]: AmfValue }): FlvTag {
+  return { type: TagType.Script, timestamp: 0, payload: encodeOnMetaData(metadata) };
 }
 
 /** A decoded SCRIPTDATA payload. */
@@ -90,8 +94,10 @@ export function decodeScriptData(payload: Uint8Array): ScriptData {
 /**
  * The FLV tag for an RTMP audio, video or metadata message, or undefined for anything else
  * (commands, control, other data such as onTextData, aggregates). Data messages lose their
- * "@setDataFrame" prefix (and the AMF3 format byte of type 15). No copy is made.
- * @param timestamp output timestamp, e.g. from a {@link TimestampRebaser}; default the message's
+ * "@setDataFrame" prefix (and the AMF3 format byte of type 15) and are always stamped 0 (see
+ * {@link metadataTag} for why). No copy is made.
+ * @param timestamp output timestamp of audio/video, e.g. from a `TimestampRebaser`; default the
+ * message's own
  */
 export function tagFromRtmpMessage(message: RtmpMessage, timestamp: number = message.timestamp): FlvTag | undefined {
   switch (message.type) {
@@ -104,7 +110,7 @@ export function tagFromRtmpMessage(message: RtmpMessage, timestamp: number = mes
       let p = message.payload;
       if (message.type === MessageType.DataAmf3 && p[0] === 0) p = p.subarray(1);
       p = stripSetDataFrame(p);
-      return startsWith(p, ON_METADATA) ? { type: TagType.Script, timestamp, payload: p } : undefined;
+      return startsWith(p, ON_METADATA) ? { type: TagType.Script, timestamp: 0, payload: p } : undefined;
     }
     default:
       return undefined;
