@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 + Node 20 machine lacks to run this project. Idempotent and
+# quiet when everything is present.
+#   bash scripts/setup.sh          pnpm + ffmpeg (enough to build and run the server)
+#   bash scripts/setup.sh --test   also the real peers the tests use: GStreamer publishers
+#                                  (rtmp2sink, rtmpsink/librtmp, x264, AAC), nginx with the RTMP
+#                                  module, rtmpdump and Chromium (Debian's, for browser tests)
+set -euo pipefail
+
+want_test=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    *) echo "setup.sh: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup.sh: Node.js >= 20 is required (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+# pnpm via npm: corepack's signature check fails with this Node.
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version | cut -d. -f1)" != "10" ]; then
+  echo "setup.sh: installing pnpm 10"
+  npm install -g --silent pnpm@10 >/dev/null
+fi
+
+packages=(ffmpeg)
+if [ "$want_test" = 1 ]; then
+  packages+=(
+    gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+    gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+    nginx libnginx-mod-rtmp rtmpdump chromium
+  )
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup.sh: installing Debian packages: ${missing[*]}"
+  sudo=()
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
+      echo "setup.sh: need root (or sudo) to apt-get install: ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
