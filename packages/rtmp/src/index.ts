@@ -4,3 +4,5 @@ export * from './constants';
 export * from './errors';
 export * from './handshake';
 export * from './options';
+export * from './protocol';
+export * from './session';

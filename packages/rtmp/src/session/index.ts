@@ -1,0 +1,15 @@
+export {
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_SESSION_CHUNK_SIZE,
+  DEFAULT_WINDOW_ACK_SIZE,
+  RtmpSession,
+} from './rtmp-session';
+export type {
+  ConnectInfo,
+  DataMessage,
+  PublishInfo,
+  RtmpSessionEvents,
+  RtmpSessionOptions,
+  RtmpSessionState,
+} from './types';
