@@ -267,3 +267,23 @@ describe('ClientHandshake ↔ ServerHandshake', () => {
     expect(() => client.push(b(6))).toThrow(/RTMPE/);
   });
 });
+
+describe('handshake failure is final', () => {
+  it('a server that refused C0 keeps refusing, even valid bytes', () => {
+    const server = new ServerHandshake();
+    let first: unknown;
+    try {
+      server.push(b(6));
+    } catch (err) {
+      first = err;
+    }
+    expect(() => server.push(b(3))).toThrow(first as Error);
+  });
+
+  it('a client that refused S0 keeps refusing', () => {
+    const client = new ClientHandshake();
+    client.start();
+    expect(() => client.push(b(0x47))).toThrow(/HTTP/);
+    expect(() => client.push(b(3))).toThrow(/HTTP/);
+  });
+});

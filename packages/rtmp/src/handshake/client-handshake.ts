@@ -45,6 +45,7 @@ export class ClientHandshake {
   private s2Length = 0;
   private started = false;
   private _done = false;
+  private failure: Error | null = null;
   /** Digest of our C1 (digest mode). */
   private c1Digest: Uint8Array | null = null;
   /** The server answered with a valid digest S1, so its S2 must be signed. */
@@ -91,16 +92,25 @@ export class ClientHandshake {
   /**
    * Feeds server bytes.
    * @throws RtmpProtocolError `ERR_RTMP_BAD_VERSION` when S0 is not 3; `ERR_RTMP_HANDSHAKE` when a
-   * signed S2 does not verify (digest mode) or `start()` was not called.
+   * signed S2 does not verify (digest mode) or `start()` was not called. After an error every call
+   * throws it again.
    */
   push(bytes: Uint8Array): HandshakeStep {
     if (!this.started) throw new RtmpProtocolError('ERR_RTMP_HANDSHAKE', 'ClientHandshake.push() before start()');
+    if (this.failure !== null) throw this.failure;
     if (this._done) return { output: [], done: true, rest: bytes };
     const output: Uint8Array[] = [];
     let off = 0;
     if (this.s0s1Length < this.s0s1.length) {
       const take = Math.min(this.s0s1.length - this.s0s1Length, bytes.length);
-      if (this.s0s1Length === 0 && take > 0) checkVersion(bytes[0]!, 'S0');
+      if (this.s0s1Length === 0 && take > 0) {
+        try {
+          checkVersion(bytes[0]!, 'S0');
+        } catch (err) {
+          this.failure = err as Error;
+          throw err;
+        }
+      }
       this.s0s1.set(bytes.subarray(0, take), this.s0s1Length);
       this.s0s1Length += take;
       off = take;
@@ -113,7 +123,8 @@ export class ClientHandshake {
     off += take;
     if (this.s2Length < HANDSHAKE_SIZE) return { output, done: false, rest: EMPTY };
     if (this.serverSigned && !verifyS2Digest(this.s2, this.c1Digest!, GENUINE_FMS_KEY)) {
-      throw new RtmpProtocolError('ERR_RTMP_HANDSHAKE', 'S2 signature does not match our C1 digest');
+      this.failure = new RtmpProtocolError('ERR_RTMP_HANDSHAKE', 'S2 signature does not match our C1 digest');
+      throw this.failure;
     }
     this._done = true;
     return { output, done: true, rest: off === bytes.length ? EMPTY : bytes.subarray(off) };

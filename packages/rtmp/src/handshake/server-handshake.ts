@@ -54,6 +54,7 @@ export class ServerHandshake {
   private c0c1Length = 0;
   private c2Length = 0;
   private _done = false;
+  private failure: Error | null = null;
   private _digest = false;
 
   constructor(options: HandshakeOptions = {}) {
@@ -73,15 +74,23 @@ export class ServerHandshake {
 
   /**
    * Feeds client bytes.
-   * @throws RtmpProtocolError `ERR_RTMP_BAD_VERSION` as soon as C0 is not 3.
+   * @throws RtmpProtocolError `ERR_RTMP_BAD_VERSION` as soon as C0 is not 3 (and on every call after).
    */
   push(bytes: Uint8Array): HandshakeStep {
+    if (this.failure !== null) throw this.failure;
     if (this._done) return { output: [], done: true, rest: bytes };
     const output: Uint8Array[] = [];
     let off = 0;
     if (this.c0c1Length < this.c0c1.length) {
       const take = Math.min(this.c0c1.length - this.c0c1Length, bytes.length);
-      if (this.c0c1Length === 0 && take > 0) checkVersion(bytes[0]!, 'C0');
+      if (this.c0c1Length === 0 && take > 0) {
+        try {
+          checkVersion(bytes[0]!, 'C0');
+        } catch (err) {
+          this.failure = err as Error;
+          throw err;
+        }
+      }
       this.c0c1.set(bytes.subarray(0, take), this.c0c1Length);
       this.c0c1Length += take;
       off = take;
