@@ -5,12 +5,16 @@
 #   bash scripts/setup.sh --test   also the real peers the tests use: GStreamer publishers
 #                                  (rtmp2sink, rtmpsink/librtmp, x264, AAC), nginx with the RTMP
 #                                  module, rtmpdump and Chromium (Debian's, for browser tests)
+#   bash scripts/setup.sh --bench  also what the load benchmark (bench/load) runs: nginx with the
+#                                  RTMP module (the peer), ffmpeg (publishers, clip) and wrk (HTTP)
 set -euo pipefail
 
 want_test=0
+want_bench=0
 for arg in "$@"; do
   case "$arg" in
     --test) want_test=1 ;;
+    --bench) want_bench=1 ;;
     *) echo "setup.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -34,6 +38,9 @@ if [ "$want_test" = 1 ]; then
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
     nginx libnginx-mod-rtmp rtmpdump chromium
   )
+fi
+if [ "$want_bench" = 1 ]; then
+  packages+=(nginx libnginx-mod-rtmp wrk)
 fi
 
 missing=()
