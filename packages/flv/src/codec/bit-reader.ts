@@ -90,6 +90,7 @@ export class BitReader {
   /** se(v): signed Exp-Golomb; codeNum k maps to (−1)^(k+1) · ceil(k / 2): 0, 1, −1, 2, −2, … */
   readSe(): number {
     const k = this.readUe();
+    if (k === 0) return 0; // not −0
     return k % 2 === 1 ? (k + 1) / 2 : -(k / 2);
   }
 }
