@@ -1,0 +1,12 @@
+export { type ConnectionLimits, RtmpConnection, type RtmpConnectionEvents } from './rtmp-connection';
+export {
+  createRtmpServer,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PENDING_WRITE_BYTES,
+  RtmpServer,
+  type RtmpServerEvents,
+  type RtmpServerOptions,
+} from './rtmp-server';

@@ -1,0 +1,215 @@
+/**
+ * One accepted socket wired to an {@link RtmpSession}: bytes both ways, timeouts, write backpressure,
+ * read backpressure (session `'pause'` → `socket.pause()`), and event re-emission.
+ */
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { RtmpError, RtmpProtocolError } from '../errors';
+import type { RtmpSession } from '../session';
+import type { RtmpSessionEvents } from '../session/types';
+
+/** Events of {@link RtmpConnection}: the session's application events. */
+export type RtmpConnectionEvents = Pick<
+  RtmpSessionEvents,
+  'connect' | 'publish' | 'metadata' | 'data-message' | 'audio' | 'video' | 'unpublish' | 'close'
+>;
+
+/** Timing and buffering limits of one connection (resolved server options). */
+export interface ConnectionLimits {
+  handshakeTimeout: number;
+  idleTimeout: number;
+  maxPendingWriteBytes: number;
+  closeTimeout: number;
+}
+
+const REEMITTED = ['connect', 'publish', 'metadata', 'data-message', 'audio', 'video', 'unpublish'] as const;
+
+/**
+ * A client connection of an {@link RtmpServer}. Listen to its events (or the session's) to receive
+ * the stream; call `pause()`/`resume()` when the consumer of the media cannot keep up (the socket stops
+ * being read, so TCP pushes back on the publisher), `close()` to drop the client.
+ */
+export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> {
+  /** Unique within the server, e.g. "c17". */
+  readonly id: string;
+  /** Peer address as the socket reported it at accept time ("" if unknown). */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly session: RtmpSession;
+  private readonly socket: Socket;
+  private readonly limits: ConnectionLimits;
+  private handshakeTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private closeTimer: NodeJS.Timeout | null = null;
+  private lastReadAt = Date.now();
+  private appPaused = false;
+  private sessionPaused = false;
+  /** Resolves when the socket has fully closed. */
+  readonly closed: Promise<void>;
+
+  /** @internal Created by {@link RtmpServer}. */
+  constructor(id: string, socket: Socket, session: RtmpSession, limits: ConnectionLimits) {
+    super();
+    this.id = id;
+    this.socket = socket;
+    this.session = session;
+    this.limits = limits;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+
+    socket.setNoDelay(true);
+    session.on('data', (chunks) => this.write(chunks));
+    session.on('pause', () => {
+      this.sessionPaused = true;
+      this.updateReading();
+    });
+    session.on('resume', () => {
+      this.sessionPaused = false;
+      this.updateReading();
+    });
+    for (const name of REEMITTED) {
+      session.on(name, (...args: unknown[]) => (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args));
+    }
+    session.on('connect', () => this.clearHandshakeTimer());
+    session.on('close', (err) => this.onSessionClose(err));
+
+    socket.on('data', (buf: Buffer) => {
+      this.lastReadAt = Date.now();
+      session.feed(buf);
+    });
+    socket.on('end', () => session.close('disconnect'));
+    socket.on('error', (err) => {
+      session.close(new RtmpError('ERR_RTMP_SOCKET', `socket error: ${err.message}`, { cause: err }));
+    });
+    socket.on('close', () => {
+      session.close('disconnect');
+      this.clearTimers();
+    });
+
+    this.handshakeTimer = setTimeout(() => {
+      this.handshakeTimer = null;
+      session.close(
+        new RtmpProtocolError(
+          'ERR_RTMP_HANDSHAKE_TIMEOUT',
+          `handshake and connect not completed within ${limits.handshakeTimeout} ms (state ${session.state})`,
+        ),
+      );
+    }, limits.handshakeTimeout);
+    if (limits.idleTimeout > 0) this.armIdleTimer(limits.idleTimeout);
+  }
+
+  /** Bytes read from the peer so far. */
+  get bytesIn(): number {
+    return this.session.bytesIn;
+  }
+
+  /** Bytes handed to the socket so far. */
+  get bytesOut(): number {
+    return this.session.bytesOut;
+  }
+
+  /** Stop reading from the peer (application backpressure). Idle time does not count while paused. */
+  pause(): void {
+    this.appPaused = true;
+    this.updateReading();
+  }
+
+  /** Undo {@link pause}. */
+  resume(): void {
+    this.appPaused = false;
+    this.updateReading();
+  }
+
+  /**
+   * Closes the connection: the session ends (`'unpublish'` if publishing, then `'close'`), pending
+   * output is flushed and the socket is ended, or destroyed if the peer does not take the bytes within
+   * the close timeout. `reason` is passed to `'unpublish'`; an {@link RtmpError} also to `'close'`.
+   */
+  close(reason?: string | RtmpError): void {
+    this.session.close(reason ?? 'closed by the server');
+  }
+
+  /** Closes the session and destroys the socket at once (no flush). */
+  destroy(reason?: string | RtmpError): void {
+    this.session.close(reason ?? 'destroyed');
+    this.socket.destroy();
+  }
+
+  private write(chunks: Uint8Array[]): void {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (chunks.length === 1) {
+      socket.write(chunks[0]!);
+    } else {
+      socket.cork();
+      for (const c of chunks) socket.write(c);
+      socket.uncork();
+    }
+    if (socket.writableLength > this.limits.maxPendingWriteBytes) {
+      // The peer is not reading what we send; nothing we buffer for it will get out.
+      const err = new RtmpProtocolError(
+        'ERR_RTMP_WRITE_BUFFER_FULL',
+        `${socket.writableLength} bytes waiting to be written > maxPendingWriteBytes ${this.limits.maxPendingWriteBytes} (the peer does not read)`,
+      );
+      this.session.close(err);
+      socket.destroy();
+    }
+  }
+
+  private updateReading(): void {
+    if (this.socket.destroyed) return;
+    if (this.appPaused || this.sessionPaused) {
+      this.socket.pause();
+    } else {
+      this.lastReadAt = Date.now(); // time spent paused is not idle time
+      this.socket.resume();
+    }
+  }
+
+  private armIdleTimer(ms: number): void {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.appPaused || this.sessionPaused) {
+        this.armIdleTimer(this.limits.idleTimeout);
+        return;
+      }
+      const idle = Date.now() - this.lastReadAt;
+      if (idle >= this.limits.idleTimeout) {
+        this.session.close(
+          new RtmpProtocolError(
+            'ERR_RTMP_IDLE_TIMEOUT',
+            `no byte from the peer for ${idle} ms (idleTimeout ${this.limits.idleTimeout})`,
+          ),
+        );
+      } else {
+        this.armIdleTimer(this.limits.idleTimeout - idle);
+      }
+    }, ms);
+  }
+
+  private onSessionClose(err: RtmpError | undefined): void {
+    this.clearHandshakeTimer();
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.emit('close', err);
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    socket.resume(); // let a paused socket see the peer's FIN
+    socket.end();
+    this.closeTimer = setTimeout(() => socket.destroy(), this.limits.closeTimeout);
+  }
+
+  private clearHandshakeTimer(): void {
+    if (this.handshakeTimer !== null) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+  }
+
+  private clearTimers(): void {
+    this.clearHandshakeTimer();
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+    this.idleTimer = null;
+    this.closeTimer = null;
+  }
+}

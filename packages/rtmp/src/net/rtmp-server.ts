@@ -1,0 +1,182 @@
+/**
+ * `net` server helper: accepts TCP connections and runs one {@link RtmpSession} per socket.
+ */
+import { EventEmitter } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
+import { RtmpError } from '../errors';
+import { integerOption } from '../options';
+import { type ConnectInfo, type PublishInfo, RtmpSession, type RtmpSessionOptions } from '../session';
+import { type ConnectionLimits, RtmpConnection } from './rtmp-connection';
+
+/** Default time for handshake + connect: generous for slow links, short enough to shed port scanners. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+/** Default time without a byte from the peer: encoders send media many times a second. */
+export const DEFAULT_IDLE_TIMEOUT = 30_000;
+/** Default simultaneous connections. */
+export const DEFAULT_MAX_CONNECTIONS = 1000;
+/**
+ * Default bytes waiting in a socket's write buffer before the peer counts as not reading: we send a
+ * few hundred bytes of replies and acknowledgements per connection, so 1 MiB is far beyond normal.
+ */
+export const DEFAULT_MAX_PENDING_WRITE_BYTES = 1024 * 1024;
+/** Default time for the peer to take our last bytes (a rejection) after we end the socket. */
+export const DEFAULT_CLOSE_TIMEOUT = 2_000;
+
+/** Options of {@link createRtmpServer}: the session options plus transport limits and hooks. */
+export interface RtmpServerOptions extends Omit<RtmpSessionOptions, 'onConnect' | 'onPublish'> {
+  /** Milliseconds for the handshake AND the connect command (hook included) to complete. @default 10000 */
+  handshakeTimeout?: number;
+  /** Milliseconds without any byte from the peer before closing (`ERR_RTMP_IDLE_TIMEOUT`); 0 disables. @default 30000 */
+  idleTimeout?: number;
+  /** Simultaneous connections; more are dropped at accept (event `'drop'`). @default 1000 */
+  maxConnections?: number;
+  /** Bytes allowed to wait in a socket's write buffer; more closes with `ERR_RTMP_WRITE_BUFFER_FULL`. @default 1048576 */
+  maxPendingWriteBytes?: number;
+  /** Milliseconds the peer gets to read our final bytes after a close before the socket is destroyed. @default 2000 */
+  closeTimeout?: number;
+  /** See {@link RtmpSessionOptions.onConnect}; also receives the connection. */
+  onConnect?(info: ConnectInfo, conn: RtmpConnection): void | Promise<void>;
+  /** See {@link RtmpSessionOptions.onPublish}; also receives the connection. */
+  onPublish?(info: PublishInfo, conn: RtmpConnection): void | Promise<void>;
+}
+
+/** Events of {@link RtmpServer}. */
+export type RtmpServerEvents = {
+  /** A client was accepted (before its handshake). */
+  connection: [conn: RtmpConnection];
+  /** A client was refused at accept because `maxConnections` were open. */
+  drop: [peer: { remoteAddress: string; remotePort: number }];
+  /** Error of the listening socket after `listen` resolved. */
+  error: [err: Error];
+};
+
+/** An RTMP ingest server. Create with {@link createRtmpServer}. */
+export class RtmpServer extends EventEmitter<RtmpServerEvents> {
+  private readonly server: net.Server;
+  private readonly sessionOptions: RtmpSessionOptions;
+  private readonly limits: ConnectionLimits;
+  private readonly maxConnections: number;
+  private readonly hooks: Pick<RtmpServerOptions, 'onConnect' | 'onPublish'>;
+  private readonly open = new Set<RtmpConnection>();
+  private nextId = 1;
+  private closing: Promise<void> | null = null;
+
+  /** @param options validated here; a bad one throws `ERR_RTMP_INVALID_OPTION` naming it. */
+  constructor(options: RtmpServerOptions = {}) {
+    super();
+    const {
+      handshakeTimeout,
+      idleTimeout,
+      maxConnections,
+      maxPendingWriteBytes,
+      closeTimeout,
+      onConnect,
+      onPublish,
+      ...sessionOptions
+    } = options;
+    for (const [name, hook] of [
+      ['onConnect', onConnect],
+      ['onPublish', onPublish],
+    ] as const) {
+      if (hook !== undefined && typeof hook !== 'function') {
+        throw new RtmpError('ERR_RTMP_INVALID_OPTION', `options.${name} must be a function, got ${typeof hook}`);
+      }
+    }
+    const maxTimer = 0x7fffffff; // setTimeout's limit
+    this.limits = {
+      handshakeTimeout: integerOption('handshakeTimeout', handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT, 1, maxTimer),
+      idleTimeout: integerOption('idleTimeout', idleTimeout, DEFAULT_IDLE_TIMEOUT, 0, maxTimer),
+      maxPendingWriteBytes: integerOption(
+        'maxPendingWriteBytes',
+        maxPendingWriteBytes,
+        DEFAULT_MAX_PENDING_WRITE_BYTES,
+        1,
+        Number.MAX_SAFE_INTEGER,
+      ),
+      closeTimeout: integerOption('closeTimeout', closeTimeout, DEFAULT_CLOSE_TIMEOUT, 0, maxTimer),
+    };
+    this.maxConnections = integerOption('maxConnections', maxConnections, DEFAULT_MAX_CONNECTIONS, 1, 1_000_000);
+    this.hooks = { onConnect, onPublish };
+    this.sessionOptions = sessionOptions;
+    new RtmpSession(sessionOptions); // validates the session options now rather than at the first client
+    this.server = net.createServer((socket) => this.accept(socket));
+    this.server.on('error', (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+  }
+
+  /** Connections currently open (accepted and not yet fully closed). */
+  get connections(): ReadonlySet<RtmpConnection> {
+    return this.open;
+  }
+
+  /**
+   * Starts listening. `port` 0 picks a free port (read it from the result).
+   * @param host interface to bind; Node's default (every interface) when omitted.
+   */
+  listen(port: number, host?: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** The bound address, or null when not listening. */
+  address(): AddressInfo | null {
+    const a = this.server.address();
+    return a !== null && typeof a === 'object' ? a : null;
+  }
+
+  /**
+   * Stops accepting, destroys every connection (each emits `'unpublish'` if publishing and `'close'`),
+   * and resolves once all sockets and the listener are closed. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      const conns = [...this.open];
+      for (const conn of conns) conn.destroy('server closing');
+      await Promise.all(conns.map((c) => c.closed));
+      await listenerClosed;
+    })();
+    return this.closing;
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.closing !== null || this.open.size >= this.maxConnections) {
+      const peer = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
+      socket.destroy();
+      if (this.closing === null) this.emit('drop', peer);
+      return;
+    }
+    const { onConnect, onPublish } = this.hooks;
+    let conn: RtmpConnection | undefined;
+    const session = new RtmpSession({
+      ...this.sessionOptions,
+      onConnect: onConnect && ((info) => onConnect(info, conn!)),
+      onPublish: onPublish && ((info) => onPublish(info, conn!)),
+    });
+    conn = new RtmpConnection(`c${this.nextId++}`, socket, session, this.limits);
+    this.open.add(conn);
+    const c = conn;
+    void c.closed.then(() => this.open.delete(c));
+    this.emit('connection', c);
+  }
+}
+
+/**
+ * Creates an RTMP ingest server (not yet listening).
+ *
+ * ```ts
+ * const server = createRtmpServer({ onPublish: (info) => { if (!ok(info)) throw new RtmpRejection(...) } });
+ * server.on('connection', (conn) => conn.on('video', (m) => ...));
+ * await server.listen(1935);
+ * ```
+ */
+export function createRtmpServer(options: RtmpServerOptions = {}): RtmpServer {
+  return new RtmpServer(options);
+}

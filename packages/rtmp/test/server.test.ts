@@ -1,0 +1,290 @@
+/**
+ * createRtmpServer on loopback: the publish path with RtmpClient, hooks, timeouts, garbage, limits,
+ * backpressure and shutdown. Every server binds 127.0.0.1:0 and is closed in afterEach.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeAmf0 } from '../src/amf';
+import { ChunkEncoder } from '../src/chunk';
+import { RtmpClient } from '../src/client';
+import { type RtmpError, RtmpRejection } from '../src/errors';
+import { createRtmpServer, type RtmpConnection, type RtmpServer, type RtmpServerOptions } from '../src/net';
+import type { PublishInfo } from '../src/session';
+import { clientHandshakeBytes } from './helpers/harness';
+import { RawClient, waitFor } from './helpers/net';
+
+const servers: RtmpServer[] = [];
+const clients: { destroy(): void }[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function start(options: RtmpServerOptions = {}) {
+  const server = createRtmpServer(options);
+  servers.push(server);
+  const conns: RtmpConnection[] = [];
+  const closes = new Map<RtmpConnection, RtmpError | undefined>();
+  server.on('connection', (c) => {
+    conns.push(c);
+    c.on('close', (err) => closes.set(c, err));
+  });
+  const { port } = await server.listen(0, '127.0.0.1');
+  return { server, port, conns, closes };
+}
+
+async function connectClient(port: number, app = 'live/test', options = {}): Promise<RtmpClient> {
+  const client = await RtmpClient.connect(`rtmp://127.0.0.1:${port}/${app}`, options);
+  clients.push(client);
+  return client;
+}
+
+function raw(port: number): RawClient {
+  const c = new RawClient(port);
+  clients.push(c);
+  return c;
+}
+
+/** Handshake + connect bytes as a raw client sends them. */
+function handshakeAndConnect(): Uint8Array {
+  const { c0c1, c2 } = clientHandshakeBytes();
+  const connect = new ChunkEncoder().encodeToBuffer({
+    chunkStreamId: 3,
+    type: 20,
+    streamId: 0,
+    timestamp: 0,
+    payload: encodeAmf0('connect', 1, { app: 'live' }),
+  });
+  return Uint8Array.from([...c0c1, ...c2, ...connect]);
+}
+
+describe('createRtmpServer', () => {
+  it('receives a publish from RtmpClient: hooks get the connection, events carry the stream', async () => {
+    const hookConns: string[] = [];
+    const { port, conns, server } = await start({
+      onConnect: (info, conn) => {
+        hookConns.push(`connect ${info.app} ${conn.id}`);
+      },
+      onPublish: async (info, conn) => {
+        hookConns.push(`publish ${info.streamName} ${conn.id}`);
+      },
+    });
+    const client = await connectClient(port);
+    const published: PublishInfo[] = [];
+    const media: [string, number, number[]][] = [];
+    let metadata: unknown = null;
+    const unpublished: string[] = [];
+    await waitFor(() => conns.length === 1);
+    const conn = conns[0]!;
+    expect(conn.remoteAddress).toBe('127.0.0.1');
+    expect(conn.remotePort).toBeGreaterThan(0);
+    expect(server.connections.has(conn)).toBe(true);
+    conn.on('publish', (i) => published.push(i));
+    conn.on('metadata', (m) => {
+      metadata = { ...m };
+    });
+    conn.on('video', (m) => media.push(['video', m.timestamp, Array.from(m.payload)]));
+    conn.on('audio', (m) => media.push(['audio', m.timestamp, Array.from(m.payload)]));
+    conn.on('unpublish', (_i, reason) => unpublished.push(reason));
+
+    expect(await client.publish('johndoe')).toBe(1);
+    expect(client.sendMetadata({ width: 320, height: 240 })).toBe(true);
+    const frames: [string, number, number[]][] = [];
+    for (let i = 0; i < 20; i++) {
+      const v = [0x27, 1, 0, 0, 0, i, ...Array.from({ length: 5000 }, (_, k) => (k * i) & 0xff)];
+      const a = [0xaf, 1, i, 2, 3];
+      client.sendVideo(i * 66, Uint8Array.from(v));
+      client.sendAudio(i * 66 + 10, Uint8Array.from(a));
+      frames.push(['video', i * 66, v], ['audio', i * 66 + 10, a]);
+    }
+    await waitFor(() => media.length === frames.length);
+    expect(media).toEqual(frames);
+    expect(metadata).toEqual({ width: 320, height: 240 });
+    expect(published[0]).toMatchObject({ app: 'live/test', streamName: 'johndoe', streamId: 1 });
+    expect(hookConns).toEqual([`connect live/test ${conn.id}`, `publish johndoe ${conn.id}`]);
+
+    await client.close();
+    await waitFor(() => server.connections.size === 0);
+    expect(unpublished).toEqual(['FCUnpublish']);
+  });
+
+  it('a publish refused by onPublish reaches the client as an RtmpRejection, then the server closes', async () => {
+    const { port, closes, conns } = await start({
+      onPublish: async () => {
+        throw new RtmpRejection('NetStream.Publish.Unauthorized', 'invalid stream key');
+      },
+    });
+    const client = await connectClient(port);
+    const err = await client.publish('johndoe').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RtmpRejection);
+    expect((err as RtmpRejection).status).toBe('NetStream.Publish.Unauthorized');
+    expect((err as RtmpRejection).description).toBe('invalid stream key');
+    await waitFor(() => closes.size === 1);
+    expect(closes.get(conns[0]!)).toBeInstanceOf(RtmpRejection);
+  });
+
+  it('a connect refused by onConnect rejects RtmpClient.connect with NetConnection.Connect.Rejected', async () => {
+    const { port } = await start({
+      onConnect: (info) => {
+        if (info.app !== 'live') throw new RtmpRejection('NetConnection.Connect.Rejected', `unknown app ${info.app}`);
+      },
+    });
+    const err = await RtmpClient.connect(`rtmp://127.0.0.1:${port}/nope`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RtmpRejection);
+    expect((err as RtmpRejection).status).toBe('NetConnection.Connect.Rejected');
+    expect((err as RtmpRejection).description).toBe('unknown app nope');
+  });
+
+  it('closes a client that does not complete handshake + connect within handshakeTimeout', async () => {
+    const { port, closes, conns } = await start({ handshakeTimeout: 300 });
+    const silent = raw(port);
+    const noConnect = raw(port);
+    await Promise.all([silent.connected, noConnect.connected]);
+    const { c0c1, c2 } = clientHandshakeBytes();
+    noConnect.write(Uint8Array.from([...c0c1, ...c2])); // handshake only
+    await Promise.all([silent.closed, noConnect.closed]);
+    for (const c of [silent, noConnect]) {
+      expect(c.closedAt! - c.openedAt).toBeGreaterThanOrEqual(250);
+      expect(c.closedAt! - c.openedAt).toBeLessThan(3_000);
+    }
+    await waitFor(() => closes.size === 2);
+    for (const c of conns) expect(closes.get(c)?.code).toBe('ERR_RTMP_HANDSHAKE_TIMEOUT');
+    expect(noConnect.received.length).toBe(3073); // it did get S0+S1+S2
+  });
+
+  it('closes an idle client after idleTimeout but keeps one that sends', async () => {
+    const { port, closes, conns } = await start({ idleTimeout: 400 });
+    const idle = await connectClient(port);
+    const busy = await connectClient(port);
+    await idle.publish('a');
+    await busy.publish('b');
+    const idleClosed = new Promise<void>((r) => idle.once('close', () => r()));
+    const t0 = Date.now();
+    for (let i = 0; i < 12; i++) {
+      busy.sendAudio(i * 50, Uint8Array.of(0xaf, 1, i));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await idleClosed;
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    await waitFor(() => closes.size === 1);
+    const [closedConn, err] = [...closes][0]!;
+    expect(err?.code).toBe('ERR_RTMP_IDLE_TIMEOUT');
+    expect(closedConn).toBe(conns[0]);
+    expect(conns[1]!.session.state).toBe('publishing');
+  });
+
+  it('closes on garbage (an HTTP request) with ERR_RTMP_BAD_VERSION', async () => {
+    const { port, closes, conns } = await start();
+    const c = raw(port);
+    c.write(new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await c.closed;
+    await waitFor(() => closes.size === 1);
+    expect(closes.get(conns[0]!)?.code).toBe('ERR_RTMP_BAD_VERSION');
+    expect(c.received.length).toBe(0);
+  });
+
+  it('refuses a message that declares 16 MB', async () => {
+    const { port, closes, conns } = await start();
+    const c = raw(port);
+    c.write(handshakeAndConnect());
+    c.write(Uint8Array.of(0x06, 0, 0, 0, 0xff, 0xff, 0xff, 9, 1, 0, 0, 0, 0x17, 0));
+    await c.closed;
+    await waitFor(() => closes.size === 1);
+    expect(closes.get(conns[0]!)?.code).toBe('ERR_RTMP_MESSAGE_TOO_LARGE');
+  });
+
+  it('drops connections beyond maxConnections', async () => {
+    const { port, server, conns } = await start({ maxConnections: 2 });
+    const drops: string[] = [];
+    server.on('drop', (p) => drops.push(p.remoteAddress));
+    const a = raw(port);
+    const b = raw(port);
+    await Promise.all([a.connected, b.connected]);
+    await waitFor(() => conns.length === 2);
+    const third = raw(port);
+    await third.closed;
+    expect(drops).toEqual(['127.0.0.1']);
+    expect(server.connections.size).toBe(2);
+  });
+
+  it('close() stops accepting, ends every connection and resolves when all are closed', async () => {
+    const { port, server, closes } = await start();
+    const publisher = await connectClient(port);
+    await publisher.publish('johndoe');
+    const midHandshake = raw(port);
+    midHandshake.write(clientHandshakeBytes().c0c1.subarray(0, 100));
+    const idle = raw(port);
+    await Promise.all([midHandshake.connected, idle.connected]);
+    await waitFor(() => server.connections.size === 3);
+    const unpublished: string[] = [];
+    for (const c of server.connections) c.on('unpublish', (_i, reason) => unpublished.push(reason));
+    await server.close();
+    expect(server.connections.size).toBe(0);
+    expect(closes.size).toBe(3);
+    expect(unpublished).toEqual(['server closing']);
+    await Promise.all([midHandshake.closed, idle.closed]);
+    const refused = await RtmpClient.connect(`rtmp://127.0.0.1:${port}/live`, { timeout: 2_000 }).catch(
+      (e: RtmpError) => e.code,
+    );
+    expect(refused).toBe('ERR_RTMP_SOCKET');
+  });
+
+  it('pause() stops reading the socket until resume(); nothing is lost', async () => {
+    const { port, conns } = await start();
+    const client = await connectClient(port);
+    await client.publish('x');
+    await waitFor(() => conns.length === 1);
+    const conn = conns[0]!;
+    let received = 0;
+    conn.on('video', () => received++);
+    conn.pause();
+    const frame = new Uint8Array(64 * 1024);
+    frame[0] = 0x27;
+    let sent = 0;
+    // keep writing until the publisher's own socket buffer backs up (the server is not reading)
+    for (let i = 0; i < 1000 && client.writableLength < 2 * 1024 * 1024; i++) {
+      client.sendVideo(i, frame);
+      sent++;
+      if (i % 16 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(client.writableLength).toBeGreaterThanOrEqual(2 * 1024 * 1024);
+    const whilePaused = received;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(received).toBe(whilePaused);
+    expect(received).toBeLessThan(sent);
+    conn.resume();
+    await waitFor(() => received === sent, 10_000, `all ${sent} frames`);
+  });
+
+  it('closes with ERR_RTMP_WRITE_BUFFER_FULL when the peer stops reading what we send', async () => {
+    const { port, closes, conns } = await start({ maxPendingWriteBytes: 64 * 1024 });
+    const c = raw(port);
+    c.write(handshakeAndConnect());
+    await waitFor(() => c.received.length > 3073, 5_000, 'connect reply');
+    c.socket.pause(); // stop reading: our replies pile up in the kernel, then in the server's buffer
+    const enc = new ChunkEncoder();
+    const ping = enc.encodeToBuffer({
+      chunkStreamId: 2,
+      type: 4,
+      streamId: 0,
+      timestamp: 0,
+      payload: Uint8Array.of(0, 6, 0, 0, 0, 1),
+    });
+    const batch = Buffer.concat(Array.from({ length: 5000 }, () => ping));
+    for (let i = 0; i < 400 && closes.size === 0; i++) {
+      c.write(batch);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await waitFor(() => closes.size === 1, 10_000, 'the server to give up');
+    expect(closes.get(conns[0]!)?.code).toBe('ERR_RTMP_WRITE_BUFFER_FULL');
+  });
+
+  it('validates options once, with one pointed message each', () => {
+    expect(() => createRtmpServer({ handshakeTimeout: 0 })).toThrow(/options\.handshakeTimeout/);
+    expect(() => createRtmpServer({ idleTimeout: -1 })).toThrow(/options\.idleTimeout/);
+    expect(() => createRtmpServer({ maxConnections: 0 })).toThrow(/options\.maxConnections/);
+    expect(() => createRtmpServer({ maxPendingWriteBytes: 1.5 })).toThrow(/options\.maxPendingWriteBytes/);
+    expect(() => createRtmpServer({ chunkSize: 0 })).toThrow(/options\.chunkSize/);
+    expect(() => createRtmpServer({ onPublish: 1 as never })).toThrow(/options\.onPublish/);
+  });
+});
