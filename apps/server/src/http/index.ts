@@ -1,0 +1,279 @@
+/**
+ * The HTTP side of the server: HLS delivery (`/stream/:username/live.m3u8` and `live_NNN.ts`),
+ * the status page (`/`, `/api/streams`), the player (`/watch/:username`), `/metrics` and
+ * `/healthz`. `buildHttpApp` builds the Fastify instance without listening; the caller listens.
+ *
+ * Every `/stream/...` request is classified from its route parameters first (see
+ * `classifyStreamFile`); only a known stream's playlist or segment name ever reaches the
+ * filesystem, and its real path must stay inside the output root's real path.
+ */
+import { createHash } from 'node:crypto';
+import fastifyStatic from '@fastify/static';
+import { isSafeUsername } from '@org/auth';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { ServerConfig } from '../config';
+import type { Logger } from '../logger';
+import type { HttpRouteClass, Metrics } from '../metrics';
+import type { StreamRegistry } from '../stream-registry';
+import { ASSET_MAX_AGE_SECONDS, type Asset, loadHlsJs, PLAYER_JS, STYLE_CSS } from './assets';
+import { type ErrorBody, HttpError, isHttpError } from './errors';
+import { renderErrorPage, renderStatusPage, renderWatchPage } from './pages';
+import { resolveInsideRoot } from './safe-file';
+import { classifyStreamFile, PLAYLIST_FILE, type StreamFileKind } from './stream-path';
+import { listPublicStreams } from './stream-view';
+
+export { type ErrorBody, HTTP_ERROR_STATUS, HttpError, type HttpErrorCode, isHttpError } from './errors';
+export { classifyStreamFile, PLAYLIST_FILE, SEGMENT_FILE_PATTERN, type StreamFileRequest } from './stream-path';
+export { type PublicStream, toPublicStream } from './stream-view';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Label of `http_requests_total{route}`; unset means `other`. */
+    routeClass?: HttpRouteClass;
+  }
+}
+
+export interface HttpAppDeps {
+  config: ServerConfig;
+  logger: Logger;
+  registry: StreamRegistry;
+  metrics: Metrics;
+  /** Shown by `/healthz`. */
+  ffmpegVersion: string;
+  /** Clock for uptimes on the status page (ms since epoch). Default: `Date.now`. */
+  now?: () => number;
+}
+
+/** `Cache-Control` of playlists: they change every segment, so always revalidate. */
+export const PLAYLIST_CACHE_CONTROL = 'no-cache';
+/**
+ * `Cache-Control` of segments: a segment never changes once listed, but FFmpeg reuses names after a
+ * restart, so caches may keep one only for about a playlist window.
+ */
+export const SEGMENT_CACHE_CONTROL = 'public, max-age=10';
+
+const CONTENT_TYPE: Readonly<Record<StreamFileKind, string>> = {
+  playlist: 'application/vnd.apple.mpegurl',
+  segment: 'video/mp2t',
+};
+
+/**
+ * CSP of the HTML pages: scripts, styles and fetches from this origin only; media also from
+ * `blob:` (hls.js feeds the <video> through MediaSource object URLs) and its worker from `blob:`.
+ */
+export const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "media-src 'self' blob:",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Preflight answers may be cached this long by browsers. */
+const CORS_MAX_AGE_SECONDS = 600;
+/** Viewer keys are a truncated hash: enough to tell viewers apart, useless to identify one. */
+const VIEWER_KEY_HEX_LENGTH = 16;
+
+function viewerKey(req: FastifyRequest): string {
+  const ua = req.headers['user-agent'] ?? '';
+  return createHash('sha256').update(`${req.ip}\n${ua}`).digest('hex').slice(0, VIEWER_KEY_HEX_LENGTH);
+}
+
+/** True when the Accept header ranks application/json above text/html (ties go to HTML). */
+export function prefersJson(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let json = 0;
+  let html = 0;
+  for (const part of accept.split(',', 32)) {
+    const [type = '', ...params] = part.trim().toLowerCase().split(';');
+    let q = 1;
+    for (const p of params) {
+      const [k, v] = p.trim().split('=');
+      if (k === 'q' && v !== undefined) q = Number.isFinite(Number(v)) ? Number(v) : 0;
+    }
+    const t = type.trim();
+    if (t === 'application/json') json = Math.max(json, q);
+    else if (t === 'text/html') html = Math.max(html, q);
+    else if (t === '*/*' || t === 'text/*') html = Math.max(html, t === '*/*' ? Math.min(q, 0.01) : q);
+  }
+  return json > html;
+}
+
+function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('content-security-policy', PAGE_CSP)
+    .header('x-frame-options', 'DENY')
+    .header('referrer-policy', 'no-referrer')
+    .send(html);
+}
+
+function setCors(reply: FastifyReply, origin: string): void {
+  reply.header('access-control-allow-origin', origin);
+  reply.header('access-control-expose-headers', 'Content-Length, Content-Range, Accept-Ranges');
+  if (origin !== '*') reply.header('vary', 'Origin');
+}
+
+function errorBody(code: string, message: string): ErrorBody {
+  return { error: code, message };
+}
+
+/**
+ * Builds the HTTP app; does not listen. Throws at build time when a dependency is unusable
+ * (hls.js missing, empty `outputDir` or `corsOrigin`).
+ */
+export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
+  const { config, registry, metrics } = deps;
+  const now = deps.now ?? Date.now;
+  if (!config.outputDir) throw new TypeError('buildHttpApp: config.outputDir is required');
+  if (!config.corsOrigin || /[\r\n]/.test(config.corsOrigin)) {
+    throw new TypeError('buildHttpApp: config.corsOrigin must be a non-empty single-line string');
+  }
+  const assets: Readonly<Record<string, Asset>> = {
+    'hls.min.js': loadHlsJs(),
+    'player.js': { body: Buffer.from(PLAYER_JS), contentType: 'application/javascript; charset=utf-8' },
+    'style.css': { body: Buffer.from(STYLE_CSS), contentType: 'text/css; charset=utf-8' },
+  };
+
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Players poll playlists every second: per-request logs would drown everything else.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Undecodable URLs (`%c0%ae`, stray `%`) and over-long parameters never reach a handler.
+    frameworkErrors(err, _req, reply) {
+      (reply as FastifyReply).code(400).send(errorBody('ERR_HTTP_BAD_URL', err.message.replace(/'.*'/, 'the URL')));
+    },
+  });
+
+  app.register(fastifyStatic, { serve: false, root: config.outputDir });
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.config.routeClass ?? 'other';
+    metrics.httpRequestsTotal.inc({ route, status: String(reply.statusCode) });
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (isHttpError(err)) {
+      // Validation already refused every malformed name, so an escape means a planted symlink.
+      if (err.code === 'ERR_HTTP_PATH_ESCAPE') req.log.warn({ url: req.url }, err.message);
+      return reply.code(err.statusCode).send(errorBody(err.code, err.message));
+    }
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
+    if (status >= 500) {
+      req.log.error({ err, url: req.url }, 'request failed');
+      return reply.code(status).send(errorBody('ERR_HTTP_INTERNAL', 'internal error'));
+    }
+    return reply.code(status).send(errorBody(e.code ?? 'ERR_HTTP', e.message ?? 'request failed'));
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    reply.code(404).send(errorBody('ERR_HTTP_NOT_FOUND', 'not found'));
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', ffmpeg: deps.ffmpegVersion, streams: registry.list().length }));
+
+  app.get('/metrics', async (_req, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store').send(text);
+  });
+
+  // --- HLS delivery -------------------------------------------------------------------------
+  // Two routes only for the metrics label: the static `live.m3u8` wins over `:file` in the router;
+  // both run the same classification.
+  type StreamParams = { Params: { username: string; file?: string } };
+  const serveStreamFile = async (req: FastifyRequest<StreamParams>, reply: FastifyReply): Promise<FastifyReply> => {
+    const target = classifyStreamFile(req.params.username, req.params.file ?? PLAYLIST_FILE);
+    if (registry.get(target.username) === undefined) {
+      throw new HttpError('ERR_HTTP_STREAM_NOT_FOUND', 'no such stream');
+    }
+    const resolved = await resolveInsideRoot(config.outputDir, [target.username, target.file]);
+    registry.noteViewer?.(target.username, viewerKey(req));
+    const segment = target.kind === 'segment';
+    reply
+      .header('content-type', CONTENT_TYPE[target.kind])
+      .header('cache-control', segment ? SEGMENT_CACHE_CONTROL : PLAYLIST_CACHE_CONTROL);
+    return reply.sendFile(resolved.relative, resolved.root, {
+      contentType: false,
+      cacheControl: false,
+      // Playlists are rewritten in place every segment: no validators, no partial reads.
+      etag: segment,
+      lastModified: segment,
+      acceptRanges: segment,
+      dotfiles: 'deny',
+      index: false,
+    });
+  };
+  // CORS goes on before anything can fail, so players can read error statuses too.
+  const corsFirst = async (_req: FastifyRequest, reply: FastifyReply) => {
+    setCors(reply, config.corsOrigin);
+  };
+  const preflight = async (_req: FastifyRequest, reply: FastifyReply) =>
+    reply
+      .code(204)
+      .header('access-control-allow-methods', 'GET, HEAD, OPTIONS')
+      .header('access-control-allow-headers', 'Range')
+      .header('access-control-max-age', String(CORS_MAX_AGE_SECONDS))
+      .send();
+  for (const [url, routeClass] of [
+    [`/stream/:username/${PLAYLIST_FILE}`, 'playlist'],
+    ['/stream/:username/:file', 'segment'],
+  ] as const) {
+    app.get<StreamParams>(url, { config: { routeClass }, onRequest: corsFirst }, serveStreamFile);
+    app.options(url, { config: { routeClass: 'other' }, onRequest: corsFirst }, preflight);
+  }
+
+  // --- Pages ----------------------------------------------------------------------------------
+  const streamsView = () => listPublicStreams(registry.list(), now());
+
+  app.get('/', { config: { routeClass: 'page' } }, async (req, reply) => {
+    reply.header('vary', 'Accept');
+    if (prefersJson(req.headers.accept)) {
+      return reply.header('cache-control', 'no-store').send({ streams: streamsView() });
+    }
+    return sendPage(reply, 200, renderStatusPage(streamsView()));
+  });
+
+  app.get('/api/streams', { config: { routeClass: 'page' } }, async (_req, reply) =>
+    reply.header('cache-control', 'no-store').send({ streams: streamsView() }),
+  );
+
+  app.get<{ Params: { username: string } }>(
+    '/watch/:username',
+    { config: { routeClass: 'page' } },
+    async (req, reply) => {
+      const { username } = req.params;
+      if (!isSafeUsername(username)) {
+        return sendPage(reply, 400, renderErrorPage(400, 'Bad Request', 'That is not a valid username.'));
+      }
+      return sendPage(reply, 200, renderWatchPage(username));
+    },
+  );
+
+  app.get<{ Params: { name: string } }>('/assets/:name', { config: { routeClass: 'page' } }, async (req, reply) => {
+    const asset = Object.hasOwn(assets, req.params.name) ? assets[req.params.name] : undefined;
+    if (!asset) throw new HttpError('ERR_HTTP_NOT_FOUND', 'no such asset');
+    return reply
+      .header('content-type', asset.contentType)
+      .header('cache-control', `public, max-age=${ASSET_MAX_AGE_SECONDS}`)
+      .send(asset.body);
+  });
+
+  return app;
+}
