@@ -56,6 +56,8 @@ interface Received {
   firstAudio: number[] | null;
   videoFrames: number;
   audioFrames: number;
+  /** Timestamps of the video frames (not the sequence header). */
+  frameTimestamps: number[];
   unpublish: string[];
   closeCode: string | null;
   closed: boolean;
@@ -71,6 +73,7 @@ async function publishInto(argv: (port: number) => string[], options: RtmpServer
     firstAudio: null,
     videoFrames: 0,
     audioFrames: 0,
+    frameTimestamps: [],
     unpublish: [],
     closeCode: null,
     closed: false,
@@ -82,7 +85,10 @@ async function publishInto(argv: (port: number) => string[], options: RtmpServer
     conn.on('metadata', (m) => got.metadata.push(m));
     conn.on('video', (m) => {
       got.firstVideo ??= Array.from(m.payload.subarray(0, 2));
-      if (m.payload[1] === 1) got.videoFrames++;
+      if (m.payload[1] === 1) {
+        got.videoFrames++;
+        got.frameTimestamps.push(m.timestamp);
+      }
     });
     conn.on('audio', (m) => {
       got.firstAudio ??= Array.from(m.payload.subarray(0, 2));
@@ -138,6 +144,20 @@ describe.skipIf(!HAVE_FFMPEG)('ffmpeg publishing into createRtmpServer', () => {
     expectFullStream(got, result, 'johndoe?key=abc');
   });
 
+  it('sends timestamps above 2^24 ms (-output_ts_offset 16800) that arrive exact', { timeout: 45_000 }, async () => {
+    const { got, result } = await publishInto((port) => [
+      'ffmpeg',
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', clip, '-c', 'copy', '-output_ts_offset', '16800'],
+      ...['-f', 'flv', `rtmp://127.0.0.1:${port}/live/test/johndoe`],
+    ]);
+    expectFullStream(got, result);
+    const ts = got.frameTimestamps;
+    expect(Math.min(...ts)).toBeGreaterThan(16_777_215);
+    expect(Math.min(...ts)).toBeGreaterThanOrEqual(16_800_000 - 200);
+    expect(Math.max(...ts)).toBeLessThan(16_800_000 + 2_500);
+    for (let i = 1; i < ts.length; i++) expect(ts[i]!).toBeGreaterThanOrEqual(ts[i - 1]!);
+  });
+
   it('reports our refusal reason and exits with an error', { timeout: 45_000 }, async () => {
     const { got, result } = await publishInto(
       (port) => [
@@ -162,6 +182,13 @@ describe.skipIf(!HAVE_GST)('GStreamer publishing into createRtmpServer', () => {
   it('rtmp2sink delivers metadata, sequence headers and every frame', { timeout: 45_000 }, async () => {
     const { got, result } = await publishInto((port) =>
       gstPipeline(['rtmp2sink', `location=rtmp://127.0.0.1:${port}/live/test/johndoe`, 'chunk-size=60000']),
+    );
+    expectFullStream(got, result);
+  });
+
+  it('rtmp2sink with chunk-size=2147483647 (nginx-rtmp refuses it) works too', { timeout: 45_000 }, async () => {
+    const { got, result } = await publishInto((port) =>
+      gstPipeline(['rtmp2sink', `location=rtmp://127.0.0.1:${port}/live/test/johndoe`, 'chunk-size=2147483647']),
     );
     expectFullStream(got, result);
   });
