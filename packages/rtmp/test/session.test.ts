@@ -541,6 +541,7 @@ describe('RtmpSession: bad input closes with a typed error, feed never throws', 
     expect(() => new RtmpSession({ maxStreams: 1.5 })).toThrow(/options\.maxStreams/);
     expect(() => new RtmpSession({ onPublish: 'no' as never })).toThrow(/options\.onPublish/);
     expect(() => new RtmpSession({ maxMessageSize: -1 })).toThrow(/options\.maxMessageSize/);
+    expect(() => new RtmpSession({ amf: { maxDepth: 0 } })).toThrow(/options\.maxDepth/);
   });
 
   it('handles the handshake split at every byte and connect glued to C2', () => {

@@ -124,12 +124,7 @@ export class RtmpClient extends EventEmitter<RtmpClientEvents> {
     this.socket = socket;
     this.target = target;
     this.encoder = new ChunkEncoder();
-    this.decoder = new ChunkDecoder({
-      maxMessageSize: options.maxMessageSize,
-      maxChunkSize: options.maxChunkSize,
-      maxChunkStreams: options.maxChunkStreams,
-      maxPendingBytes: options.maxPendingBytes,
-    });
+    this.decoder = new ChunkDecoder(options); // reads only its own fields
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('drain', () => this.emit('drain'));
   }

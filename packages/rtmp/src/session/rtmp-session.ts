@@ -10,7 +10,7 @@ import { ChunkDecoder, ChunkEncoder } from '../chunk';
 import { MessageType, PeerBandwidthLimit, type RtmpMessage, UserControlEvent } from '../constants';
 import { isRtmpError, RtmpError, RtmpProtocolError, RtmpRejection } from '../errors';
 import { ServerHandshake } from '../handshake';
-import { type Amf0DecodeOptions, integerOption } from '../options';
+import { type Amf0DecodeOptions, integerOption, resolveAmf0DecodeOptions } from '../options';
 import {
   commandMessage,
   connectResultMessage,
@@ -67,7 +67,7 @@ function resolveOptions(o: RtmpSessionOptions): ResolvedSessionOptions {
     peerBandwidth: integerOption('peerBandwidth', o.peerBandwidth, windowAckSize, 1, 0xffffffff),
     maxStreams: integerOption('maxStreams', o.maxStreams, DEFAULT_MAX_STREAMS, 1, 0xffff),
     maxQueuedBytes: integerOption('maxQueuedBytes', o.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES, 1, 2 ** 40),
-    amf: o.amf,
+    amf: o.amf === undefined ? undefined : resolveAmf0DecodeOptions(o.amf),
     onConnect: o.onConnect,
     onPublish: o.onPublish,
   };
@@ -147,12 +147,7 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
     super();
     this.opts = resolveOptions(options);
     this.handshake = new ServerHandshake(options.handshake);
-    this.decoder = new ChunkDecoder({
-      maxMessageSize: options.maxMessageSize,
-      maxChunkSize: options.maxChunkSize,
-      maxChunkStreams: options.maxChunkStreams,
-      maxPendingBytes: options.maxPendingBytes,
-    });
+    this.decoder = new ChunkDecoder(options); // reads only its own fields
   }
 
   /** Where the session is in its lifecycle. */
