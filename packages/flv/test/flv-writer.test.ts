@@ -1,0 +1,299 @@
+import { Writable } from 'node:stream';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  BufferedFlvWriter,
+  FlvDropQueue,
+  FlvReader,
+  FlvStreamWriter,
+  type FlvTag,
+  isEssentialRole,
+  isFlvError,
+  MIN_MAX_QUEUED_BYTES,
+  type TagRole,
+  TagType,
+  tagRole,
+  tagWireSize,
+} from '../src/index';
+import { frameId, METADATA_PAYLOAD, syntheticStream } from './helpers/synthetic';
+
+/** A destination that takes `delayMs` per write (callback), small highWaterMark, and records bytes. */
+function slowSink(highWaterMark: number, delayMs: number) {
+  const chunks: Uint8Array[] = [];
+  let writev = 0;
+  const sink = new Writable({
+    highWaterMark,
+    write(chunk: Uint8Array, _enc, cb) {
+      chunks.push(chunk);
+      setTimeout(cb, delayMs);
+    },
+    writev(list, cb) {
+      writev++;
+      for (const { chunk } of list) chunks.push(chunk as Uint8Array);
+      setTimeout(cb, delayMs);
+    },
+  });
+  return {
+    sink,
+    chunks,
+    writevCalls: () => writev,
+    bytes: () => Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))),
+  };
+}
+
+function finish(w: Writable): Promise<void> {
+  return new Promise((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+function parse(bytes: Uint8Array): FlvTag[] {
+  const r = new FlvReader();
+  const tags = r.push(bytes);
+  r.end();
+  return tags;
+}
+
+/** Video frames that reached the output form, per GOP, a prefix starting at its keyframe. */
+function expectUnbrokenChains(sent: FlvTag[], received: FlvTag[]): void {
+  const frames = (tags: FlvTag[]) =>
+    tags.filter((t) => t.type === TagType.Video && tagRole(t).startsWith('video-') && tagRole(t) !== 'video-config');
+  const got = new Set(frames(received).map(frameId));
+  for (const t of frames(sent)) {
+    const id = frameId(t);
+    if (got.has(id) && tagRole(t) === 'video-frame')
+      expect(got.has(id - 1), `frame ${id} without ${id - 1}`).toBe(true);
+  }
+}
+
+describe('FlvStreamWriter backpressure', () => {
+  it('reports a full destination (false / needDrain) and resumes after drained()', async () => {
+    const { sink, bytes, writevCalls } = slowSink(4096, 2);
+    const w = new FlvStreamWriter(sink);
+    w.writeHeader({ audio: true, video: true });
+    const tags = [...syntheticStream(60)];
+    let fullAt = -1;
+    let waits = 0;
+    for (let i = 0; i < tags.length; i++) {
+      const ok = w.writeTag(tags[i]!);
+      expect(ok).toBe(!w.needDrain);
+      if (!ok) {
+        if (fullAt < 0) fullAt = i;
+        waits++;
+        await w.drained();
+        expect(w.needDrain).toBe(false);
+      }
+    }
+    await finish(sink);
+    expect(fullAt).toBeGreaterThanOrEqual(0);
+    expect(fullAt).toBeLessThan(5); // the 5 kB keyframe overflows a 4 kB highWaterMark at once
+    expect(waits).toBeGreaterThan(10);
+    expect(writevCalls()).toBeGreaterThan(0); // the three pieces of a tag go out as one writev
+    expect(parse(bytes()).map((t) => [t.type, t.timestamp, t.payload.length])).toEqual(
+      tags.map((t) => [t.type, t.timestamp, t.payload.length]),
+    );
+  });
+
+  it('drained() rejects when the destination closes first', async () => {
+    const { sink } = slowSink(16, 50);
+    const w = new FlvStreamWriter(sink);
+    w.writeHeader({ audio: false, video: true });
+    w.writeTag({ type: 9, timestamp: 0, payload: new Uint8Array(100) });
+    const p = w.drained();
+    sink.destroy();
+    await expect(p).rejects.toThrow(/closed/);
+  });
+});
+
+describe('BufferedFlvWriter (bounded queue, drop until keyframe)', () => {
+  it('keeps queued bytes under the limit, drops frames until a keyframe, never drops configuration', async () => {
+    const { sink, bytes } = slowSink(8 * 1024, 3);
+    const max = MIN_MAX_QUEUED_BYTES;
+    const dropped: TagRole[] = [];
+    const w = new BufferedFlvWriter(sink, { maxQueuedBytes: max, onDrop: (_t, role) => dropped.push(role) });
+    w.writeHeader({ audio: true, video: true });
+    const sent = [...syntheticStream(600, { gop: 30, repeatConfig: true, metadataEvery: 45 })];
+    const results = { written: 0, queued: 0, dropped: 0 };
+    let maxQueued = 0;
+    for (let i = 0; i < sent.length; i++) {
+      results[w.write(sent[i]!)]++;
+      maxQueued = Math.max(maxQueued, w.queuedBytes);
+      expect(w.queuedBytes).toBeLessThanOrEqual(max);
+      // A producer far faster than the sink: yield to the event loop only now and then.
+      if (i % 40 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(results.dropped).toBeGreaterThan(50);
+    expect(results.queued).toBeGreaterThan(0);
+    expect(maxQueued).toBeGreaterThan(max / 2); // the queue was really used up to near its limit
+    expect(w.droppedFrames).toBe(dropped.length);
+    expect(w.droppedBytes).toBeGreaterThan(0);
+    expect(dropped.every((r) => !isEssentialRole(r))).toBe(true);
+
+    // Let the sink drain everything that was queued.
+    for (let i = 0; i < 2000 && w.queuedTags > 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(w.queuedTags).toBe(0);
+    await finish(sink);
+    const received = parse(bytes());
+    // Every essential tag arrived, in order.
+    const essentials = (tags: FlvTag[]) =>
+      tags.filter((t) => isEssentialRole(tagRole(t))).map((t) => [t.type, t.timestamp]);
+    expect(essentials(received)).toEqual(essentials(sent));
+    expect(received.length + w.droppedFrames).toBe(sent.length);
+    expectUnbrokenChains(sent, received);
+    w.close();
+  });
+
+  it('writes straight through while the destination keeps up', async () => {
+    const { sink, bytes } = slowSink(1 << 20, 0);
+    const w = new BufferedFlvWriter(sink);
+    w.writeHeader({ audio: true, video: true });
+    const sent = [...syntheticStream(30)];
+    expect(sent.map((t) => w.write(t)).every((r) => r === 'written')).toBe(true);
+    await finish(sink);
+    expect(parse(bytes())).toHaveLength(sent.length);
+  });
+
+  it('refuses tags before the header, and drops everything after close()', () => {
+    const { sink } = slowSink(1024, 0);
+    const w = new BufferedFlvWriter(sink);
+    expect(() => w.write({ type: 8, timestamp: 0, payload: new Uint8Array(2) })).toThrow(/header first/);
+    w.writeHeader({ audio: true, video: false });
+    w.close();
+    expect(w.write({ type: 8, timestamp: 0, payload: new Uint8Array([0xaf, 1]) })).toBe('dropped');
+    expect(sink.listenerCount('drain')).toBe(0);
+  });
+});
+
+/** Tags of known roles and sizes for the queue model. */
+const tagArb = fc.oneof(
+  { weight: 1, arbitrary: fc.constant<'meta'>('meta') },
+  { weight: 1, arbitrary: fc.constant<'vconf'>('vconf') },
+  { weight: 1, arbitrary: fc.constant<'aconf'>('aconf') },
+  { weight: 3, arbitrary: fc.constant<'key'>('key') },
+  { weight: 20, arbitrary: fc.constant<'inter'>('inter') },
+  { weight: 15, arbitrary: fc.constant<'audio'>('audio') },
+);
+
+function makeTag(kind: string, id: number, size: number): FlvTag {
+  const p = new Uint8Array(Math.max(size, 9));
+  const head: Record<string, number[]> = {
+    vconf: [0x17, 0],
+    aconf: [0xaf, 0],
+    key: [0x17, 1],
+    inter: [0x27, 1],
+    audio: [0xaf, 1],
+  };
+  if (kind === 'meta') return { type: TagType.Script, timestamp: 0, payload: METADATA_PAYLOAD };
+  p.set(head[kind]!);
+  const o = kind === 'audio' || kind === 'aconf' ? 2 : 5;
+  p[o] = id >>> 24;
+  p[o + 1] = id >>> 16;
+  p[o + 2] = id >>> 8;
+  p[o + 3] = id;
+  return { type: kind === 'audio' || kind === 'aconf' ? TagType.Audio : TagType.Video, timestamp: id, payload: p };
+}
+
+describe('FlvDropQueue properties', () => {
+  it('bytes ≤ limit, FIFO, essential tags never dropped, no frame after a gap before a keyframe', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant<'push'>('push'), kind: tagArb, size: fc.integer({ min: 9, max: 30_000 }) }),
+            fc.record({ op: fc.constant<'shift'>('shift'), n: fc.integer({ min: 1, max: 5 }) }),
+          ),
+          { maxLength: 400 },
+        ),
+        (ops) => {
+          const droppedRoles: TagRole[] = [];
+          const q = new FlvDropQueue({ maxQueuedBytes: MIN_MAX_QUEUED_BYTES, onDrop: (_t, r) => droppedRoles.push(r) });
+          const pushed: FlvTag[] = [];
+          const out: FlvTag[] = [];
+          let lastVideoId = -1; // id chain of video frames pushed (a GOP = key then inters)
+          const prevInChain = new Map<FlvTag, FlvTag | undefined>();
+          let prevVideo: FlvTag | undefined;
+          for (const o of ops) {
+            if (o.op === 'push') {
+              const t = makeTag(o.kind, ++lastVideoId, o.size);
+              if (o.kind === 'inter') prevInChain.set(t, prevVideo);
+              if (o.kind === 'key' || o.kind === 'inter') prevVideo = t;
+              pushed.push(t);
+              q.push(t);
+            } else {
+              for (let i = 0; i < o.n; i++) {
+                const t = q.shift();
+                if (t) out.push(t);
+              }
+            }
+            expect(q.bytes).toBeLessThanOrEqual(MIN_MAX_QUEUED_BYTES);
+            expect(q.bytes).toBeGreaterThanOrEqual(0);
+          }
+          for (let t = q.shift(); t; t = q.shift()) out.push(t);
+          expect(q.bytes).toBe(0);
+          // FIFO: output is a subsequence of the input in order.
+          let k = 0;
+          for (const t of out) {
+            while (k < pushed.length && pushed[k] !== t) k++;
+            expect(k).toBeLessThan(pushed.length);
+            k++;
+          }
+          expect(droppedRoles.every((r) => !isEssentialRole(r))).toBe(true);
+          const outSet = new Set(out);
+          for (const t of pushed) if (isEssentialRole(tagRole(t))) expect(outSet.has(t)).toBe(true);
+          for (const t of out) {
+            const prev = prevInChain.get(t);
+            if (prev) expect(outSet.has(prev)).toBe(true);
+          }
+          expect(q.droppedFrames).toBe(pushed.length - out.length);
+          expect(q.droppedBytes).toBe(pushed.filter((t) => !outSet.has(t)).reduce((s, t) => s + tagWireSize(t), 0));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an audio-only stream resumes on the next audio frame that fits', () => {
+    const q = new FlvDropQueue({ maxQueuedBytes: MIN_MAX_QUEUED_BYTES });
+    expect(q.push(makeTag('aconf', 0, 9))).toBe('queued');
+    let i = 1;
+    while (q.push(makeTag('audio', i++, 10_000)) === 'queued' && i < 100) {}
+    expect(q.dropping).toBe(true);
+    expect(q.push(makeTag('audio', i++, 10_000))).toBe('dropped'); // still full
+    q.shift();
+    q.shift();
+    expect(q.push(makeTag('audio', i++, 10_000))).toBe('queued'); // room again: resumes at once
+    expect(q.dropping).toBe(false);
+  });
+
+  it('with video, even a fitting audio frame waits for the keyframe', () => {
+    const q = new FlvDropQueue({ maxQueuedBytes: MIN_MAX_QUEUED_BYTES });
+    q.push(makeTag('key', 0, 40_000));
+    expect(q.push(makeTag('inter', 1, 30_000))).toBe('dropped');
+    q.shift();
+    expect(q.push(makeTag('audio', 2, 100))).toBe('dropped');
+    expect(q.push(makeTag('inter', 3, 100))).toBe('dropped');
+    expect(q.push(makeTag('key', 4, 100))).toBe('queued');
+    expect(q.push(makeTag('audio', 5, 100))).toBe('queued');
+  });
+
+  it('makes room for configuration by evicting the newest frames, then superseding old configuration', () => {
+    const q = new FlvDropQueue({ maxQueuedBytes: MIN_MAX_QUEUED_BYTES });
+    q.push(makeTag('key', 0, 30_000));
+    q.push(makeTag('inter', 1, 30_000));
+    expect(q.push(makeTag('vconf', 2, 20_000))).toBe('queued');
+    expect(q.droppedFrames).toBe(1); // the inter frame went; the keyframe stays
+    expect(q.dropping).toBe(true);
+    expect(q.push(makeTag('vconf', 3, 40_000))).toBe('queued'); // evicts the keyframe…
+    expect(q.push(makeTag('vconf', 4, 40_000))).toBe('queued'); // …then supersedes config 3
+    expect(q.bytes).toBeLessThanOrEqual(MIN_MAX_QUEUED_BYTES);
+    let caught: unknown;
+    try {
+      q.push(makeTag('aconf', 5, MIN_MAX_QUEUED_BYTES)); // cannot fit beside the video config
+    } catch (e) {
+      caught = e;
+    }
+    expect(isFlvError(caught) && caught.code).toBe('ERR_FLV_QUEUE_OVERFLOW');
+  });
+
+  it('validates maxQueuedBytes', () => {
+    expect(() => new FlvDropQueue({ maxQueuedBytes: 1000 })).toThrow(/maxQueuedBytes/);
+  });
+});
