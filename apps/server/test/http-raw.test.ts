@@ -1,0 +1,137 @@
+/**
+ * Raw, unnormalised request lines against the HTTP app on a real socket, with streams the
+ * registry knows (so attempts get past the "unknown stream" gate and reach file resolution).
+ * The built server gets the same treatment in test/e2e/traversal.test.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../src/config';
+import { buildHttpApp } from '../src/http/index';
+import { createMetrics } from '../src/metrics';
+import type { StreamInfo, StreamRegistry } from '../src/stream-registry';
+
+const REQUEST_TIMEOUT_MS = 5_000;
+const MAX_RESPONSE_BYTES = 1 << 20;
+
+function rawRequest(port: number, requestLine: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no response to ${JSON.stringify(requestLine)}`));
+    }, REQUEST_TIMEOUT_MS);
+    socket.on('connect', () =>
+      socket.write(Buffer.from(`${requestLine}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, 'latin1')),
+    );
+    socket.on('data', (d: Buffer) => {
+      if (size < MAX_RESPONSE_BYTES) {
+        chunks.push(d);
+        size += d.length;
+      }
+    });
+    socket.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString('latin1');
+      resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0), text });
+    });
+  });
+}
+
+let tmp: string;
+let token: string;
+let app: FastifyInstance;
+let port: number;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'http-raw-'));
+  token = `TOKEN-${randomBytes(16).toString('hex')}`;
+  const outputDir = join(tmp, 'streams');
+  const victim = join(outputDir, 'victim');
+  await mkdir(victim, { recursive: true });
+  await writeFile(join(victim, 'live.m3u8'), '#EXTM3U\n#EXT-X-TARGETDURATION:1\n');
+  await writeFile(join(victim, 'live_000.ts'), Buffer.alloc(188, 0x47));
+  await writeFile(join(tmp, 'secret.txt'), token);
+  await writeFile(join(outputDir, 'secret.txt'), token); // inside the root but not a stream file either
+  await mkdir(join(tmp, 'outside'));
+  await writeFile(join(tmp, 'outside', 'live.m3u8'), `#EXTM3U\n#${token}\n`);
+  await symlink(join(tmp, 'outside'), join(outputDir, 'linked'));
+  await symlink(join(tmp, 'secret.txt'), join(victim, 'live_001.ts'));
+  await symlink('../../secret.txt', join(victim, 'live_002.ts'));
+  const base = (username: string): StreamInfo => ({
+    username,
+    app: 'a',
+    state: 'live',
+    since: 0,
+    codecs: {},
+    bitrate: 0,
+    bytesIn: 0,
+    viewers: undefined,
+    dir: join(outputDir, username),
+    ffmpegRestarts: 0,
+    droppedFrames: 0,
+  });
+  const known = new Map(['victim', 'linked'].map((u) => [u, base(u)]));
+  const registry: StreamRegistry = { list: () => [...known.values()], get: (u) => known.get(u) };
+  app = buildHttpApp({
+    config: { ...DEFAULT_CONFIG, outputDir },
+    logger: pino({ level: 'silent' }),
+    registry,
+    metrics: createMetrics({ streams: registry }),
+    ffmpegVersion: 'test',
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  port = typeof addr === 'object' && addr ? addr.port : 0;
+});
+
+afterAll(async () => {
+  await app?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+describe('raw requests against known streams', () => {
+  it('serves the legitimate files (the attacks below are refused for their shape, not by accident)', async () => {
+    expect((await rawRequest(port, 'GET /stream/victim/live.m3u8 HTTP/1.1')).status).toBe(200);
+    expect((await rawRequest(port, 'GET /stream/victim/live_000.ts HTTP/1.1')).status).toBe(200);
+  });
+
+  it.each([
+    'GET /stream/victim/../secret.txt HTTP/1.1',
+    'GET /stream/victim/../../secret.txt HTTP/1.1',
+    'GET /stream/victim/..%2fsecret.txt HTTP/1.1',
+    'GET /stream/victim/..%2f..%2fsecret.txt HTTP/1.1',
+    'GET /stream/victim/%2e%2e%2f%2e%2e%2fsecret.txt HTTP/1.1',
+    'GET /stream/victim/%2e%2e HTTP/1.1',
+    'GET /stream/victim/..%252f..%252fsecret.txt HTTP/1.1',
+    'GET /stream/victim/..\\..\\secret.txt HTTP/1.1',
+    'GET /stream/victim/..%5c..%5csecret.txt HTTP/1.1',
+    'GET /stream/victim/secret.txt HTTP/1.1',
+    'GET /stream/victim/secret.txt%00.ts HTTP/1.1',
+    'GET /stream/victim/%c0%ae%c0%ae%c0%afsecret.txt HTTP/1.1',
+    'GET /stream/victim/live_001.ts HTTP/1.1',
+    'GET /stream/victim/live_002.ts HTTP/1.1',
+    'GET /stream/linked/live.m3u8 HTTP/1.1',
+    'GET /stream/victim%2f..%2f..%2f/live.m3u8 HTTP/1.1',
+    'GET /stream/%2e%2e/secret.txt HTTP/1.1',
+    'GET /stream/..%5c..%5csecret/live.m3u8 HTTP/1.1',
+    'GET http://127.0.0.1/stream/victim/../../secret.txt HTTP/1.1',
+    'HEAD /stream/victim/live_001.ts HTTP/1.1',
+  ])('%s → 4xx without the sentinel', async (line) => {
+    const res = await rawRequest(port, line);
+    expect(res.text).not.toContain(token);
+    expect(res.status, res.text.slice(0, 300)).toBeGreaterThanOrEqual(400);
+    expect(res.status, res.text.slice(0, 300)).toBeLessThan(500);
+  });
+});
