@@ -9,7 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type ServerConfig } from '../src/config';
-import { buildHttpApp, classifyStreamFile, PAGE_CSP, prefersJson } from '../src/http/index';
+import { buildHttpApp, classifyStreamFile, MAX_PLAYLIST_BYTES, PAGE_CSP, prefersJson } from '../src/http/index';
+import { readSmallFile, resolveInsideRoot } from '../src/http/safe-file';
 import { createMetrics, METRIC_NAMES } from '../src/metrics';
 import type { StreamInfo, StreamRegistry } from '../src/stream-registry';
 
@@ -402,6 +403,7 @@ describe('/metrics', () => {
     await app.inject({ url: '/stream/alice/live_000.ts' });
     await app.inject({ url: '/stream/bob/live.m3u8' });
     await app.inject({ url: '/' });
+    await app.inject({ url: '/nope' });
     const res = await app.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -413,7 +415,43 @@ describe('/metrics', () => {
     expect(text).toMatch(/^http_requests_total\{route="segment",status="200"\} [1-9]/m);
     expect(text).toMatch(/^http_requests_total\{route="playlist",status="404"\} [1-9]/m);
     expect(text).toMatch(/^http_requests_total\{route="page",status="200"\} [1-9]/m);
+    expect(text).toMatch(/^http_requests_total\{route="other",status="404"\} [1-9]/m);
     expect(text).toMatch(/^hls_streams_live 2$/m);
     expect(text).toMatch(/^hls_segment_age_seconds\{username="alice"\} \d/m);
+  });
+});
+
+describe('file reading helpers', () => {
+  it('resolveInsideRoot returns the real path relative to the real root', async () => {
+    const r = await resolveInsideRoot(outputDir, ['alice', 'live.m3u8']);
+    expect(r.relative).toBe('alice/live.m3u8');
+    await expect(resolveInsideRoot(outputDir, ['alice', 'live_999.ts'])).rejects.toMatchObject({
+      code: 'ERR_HTTP_PATH_ESCAPE',
+    });
+    await expect(resolveInsideRoot(outputDir, ['alice'])).rejects.toMatchObject({ code: 'ERR_HTTP_NOT_FOUND' });
+    await expect(resolveInsideRoot(join(tmp, 'absent'), ['a'])).rejects.toMatchObject({ code: 'ERR_HTTP_NOT_FOUND' });
+  });
+
+  it('readSmallFile reads past the stat size, refuses big files and final symlinks', async () => {
+    const dir = await mkdtemp(join(tmp, 'read-'));
+    const big = Buffer.alloc(10_000, 0x61);
+    await writeFile(join(dir, 'f'), big);
+    expect((await readSmallFile(join(dir, 'f'), 20_000)).equals(big)).toBe(true);
+    await expect(readSmallFile(join(dir, 'f'), 9_999)).rejects.toThrow(RangeError);
+    await symlink(join(dir, 'f'), join(dir, 'link'));
+    await expect(readSmallFile(join(dir, 'link'), 20_000)).rejects.toMatchObject({ code: 'ERR_HTTP_NOT_FOUND' });
+    await expect(readSmallFile(join(dir, 'gone'), 20_000)).rejects.toMatchObject({ code: 'ERR_HTTP_NOT_FOUND' });
+  });
+
+  it('answers an oversized playlist with a generic 500 and no content', async () => {
+    const dir = join(outputDir, 'huge');
+    await mkdir(dir);
+    await writeFile(join(dir, 'live.m3u8'), `#EXTM3U\n${secret}\n`.padEnd(MAX_PLAYLIST_BYTES + 10, '#'));
+    const reg = fakeRegistry([stream('huge', dir)]);
+    const huge = build({}, reg);
+    const res = await huge.inject({ url: '/stream/huge/live.m3u8' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({ error: 'ERR_HTTP_INTERNAL', message: 'internal error' });
+    await huge.close();
   });
 });

@@ -8,6 +8,7 @@
  * filesystem, and its real path must stay inside the output root's real path.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { isSafeUsername } from '@org/auth';
 import Fastify, {
@@ -24,7 +25,7 @@ import type { StreamRegistry } from '../stream-registry';
 import { ASSET_MAX_AGE_SECONDS, type Asset, loadHlsJs, PLAYER_JS, STYLE_CSS } from './assets';
 import { type ErrorBody, HttpError, isHttpError } from './errors';
 import { renderErrorPage, renderStatusPage, renderWatchPage } from './pages';
-import { resolveInsideRoot } from './safe-file';
+import { readSmallFile, resolveInsideRoot } from './safe-file';
 import { classifyStreamFile, PLAYLIST_FILE, type StreamFileKind } from './stream-path';
 import { listPublicStreams } from './stream-view';
 
@@ -80,6 +81,11 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * Largest playlist served. A live window of 100 segments is ~5 KiB; anything near this is not
+ * FFmpeg's playlist, and refusing it keeps one request from reading an arbitrarily big file.
+ */
+export const MAX_PLAYLIST_BYTES = 1 << 20;
 /** Preflight answers may be cached this long by browsers. */
 const CORS_MAX_AGE_SECONDS = 600;
 /** Viewer keys are a truncated hash: enough to tell viewers apart, useless to identify one. */
@@ -205,17 +211,20 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
     }
     const resolved = await resolveInsideRoot(config.outputDir, [target.username, target.file]);
     registry.noteViewer?.(target.username, viewerKey(req));
-    const segment = target.kind === 'segment';
-    reply
-      .header('content-type', CONTENT_TYPE[target.kind])
-      .header('cache-control', segment ? SEGMENT_CACHE_CONTROL : PLAYLIST_CACHE_CONTROL);
+    if (target.kind === 'playlist') {
+      const body = await readSmallFile(join(resolved.root, resolved.relative), MAX_PLAYLIST_BYTES);
+      // No validators: the file is rewritten in place every segment; no-cache makes clients refetch.
+      return reply
+        .header('content-type', CONTENT_TYPE.playlist)
+        .header('cache-control', PLAYLIST_CACHE_CONTROL)
+        .send(body);
+    }
+    reply.header('content-type', CONTENT_TYPE.segment).header('cache-control', SEGMENT_CACHE_CONTROL);
+    // Segments are written once and then only deleted: stream them with Range support.
     return reply.sendFile(resolved.relative, resolved.root, {
       contentType: false,
       cacheControl: false,
-      // Playlists are rewritten in place every segment: no validators, no partial reads.
-      etag: segment,
-      lastModified: segment,
-      acceptRanges: segment,
+      acceptRanges: true,
       dotfiles: 'deny',
       index: false,
     });

@@ -3,7 +3,8 @@
  * inside it: symlinks are followed with realpath and the result must still be under the root's
  * own realpath, so a link planted under the output root cannot serve `/etc/passwd`.
  */
-import { realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { HttpError } from './errors';
 
@@ -16,6 +17,10 @@ export interface ResolvedFile {
   size: number;
 }
 
+/** Extra room read past the stat size, so a file that grew a little needs no second buffer. */
+const READ_SLACK_BYTES = 4096;
+
+/** errno codes that mean "nothing servable here" (ELOOP: O_NOFOLLOW met a symlink). */
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EACCES', 'ENAMETOOLONG']);
 
 async function real(path: string): Promise<string | undefined> {
@@ -51,4 +56,44 @@ export async function resolveInsideRoot(root: string, segments: readonly string[
   }
   if (size === undefined) throw new HttpError('ERR_HTTP_NOT_FOUND', 'no such file');
   return { root: realRoot, relative: relative(realRoot, realFile).split(sep).join('/'), size };
+}
+
+/**
+ * Reads a small file through one descriptor, so a file replaced by rename while we read (FFmpeg
+ * rewrites the playlist that way every segment) is read whole, old or new, never mixed or cut at
+ * a stale length. `O_NOFOLLOW` refuses a final component swapped for a symlink since `resolveInsideRoot`.
+ * @throws HttpError `ERR_HTTP_NOT_FOUND` when the file vanished or became a link; RangeError when
+ *   it is larger than `maxBytes`.
+ */
+export async function readSmallFile(path: string, maxBytes: number): Promise<Buffer> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (MISSING.has(code)) throw new HttpError('ERR_HTTP_NOT_FOUND', 'no such file');
+    throw err;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) throw new RangeError(`${path} is ${size} bytes, more than ${maxBytes}`);
+    // Read to EOF, not to `size`: a writer appending in place would otherwise be cut. Bounded by maxBytes.
+    let buf = Buffer.allocUnsafe(Math.min(size + READ_SLACK_BYTES, maxBytes + 1));
+    let len = 0;
+    for (;;) {
+      if (len === buf.length) {
+        if (len > maxBytes) throw new RangeError(`${path} grew past ${maxBytes} bytes`);
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, maxBytes + 1));
+        buf.copy(bigger, 0, 0, len);
+        buf = bigger;
+      }
+      const { bytesRead } = await handle.read(buf, len, buf.length - len, len);
+      if (bytesRead === 0) break;
+      len += bytesRead;
+    }
+    if (len > maxBytes) throw new RangeError(`${path} grew past ${maxBytes} bytes`);
+    return buf.subarray(0, len);
+  } finally {
+    await handle.close();
+  }
 }
