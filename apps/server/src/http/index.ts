@@ -164,7 +164,14 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
     },
   });
 
-  app.register(fastifyStatic, { serve: false, root: config.outputDir });
+  // Only for reply.sendFile on segments. The output root may not exist before the first publish.
+  app.register(fastifyStatic, {
+    serve: false,
+    root: config.outputDir,
+    suppressWarning: true,
+    dotfiles: 'deny',
+    index: false,
+  });
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -182,6 +189,11 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
       return reply.code(err.statusCode).send(errorBody(err.code, err.message));
     }
     const e = err as { statusCode?: number; code?: string; message?: string };
+    // A viewer closed the connection mid-segment: nothing to answer, nothing to log.
+    if (e.code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      req.raw.destroy();
+      return;
+    }
     const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
     if (status >= 500) {
       req.log.error({ err, url: req.url }, 'request failed');
