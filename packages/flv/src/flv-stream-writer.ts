@@ -115,6 +115,7 @@ export class FlvStreamWriter {
    */
   drained(): Promise<void> {
     const d = this.destination;
+    if (d.destroyed || d.writableEnded) return Promise.reject(new Error('destination is ended or destroyed'));
     if (!d.writableNeedDrain) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const cleanup = () => {
@@ -223,6 +224,45 @@ export class BufferedFlvWriter {
       const tag = this.queue.shift();
       if (tag !== undefined) this.writer.writeTag(tag);
     }
+  }
+
+  /**
+   * Writes every queued tag (waiting for 'drain' as needed), then ends the destination. Resolves
+   * on its 'finish'; rejects if it closes or errors first. Tags offered meanwhile are still taken.
+   */
+  async end(): Promise<void> {
+    const d = this.writer.destination;
+    while (this.queue.length > 0 && !this.closed) {
+      this.flush();
+      if (this.queue.length > 0) await this.writer.drained();
+    }
+    this.close();
+    if (d.writableFinished) return;
+    if (d.destroyed) throw new Error('destination destroyed before finishing');
+    await new Promise<void>((resolve, reject) => {
+      const cleanup = () => {
+        d.off('finish', onFinish);
+        d.off('close', onClose);
+        d.off('error', onError);
+      };
+      const onFinish = () => {
+        cleanup();
+        resolve();
+      };
+      const onClose = () => {
+        cleanup();
+        if (d.writableFinished) resolve();
+        else reject(new Error('destination closed before finishing'));
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      d.on('finish', onFinish);
+      d.on('close', onClose);
+      d.on('error', onError);
+      d.end();
+    });
   }
 
   /** Stops listening for 'drain' and forgets queued tags. Does not end the destination. */

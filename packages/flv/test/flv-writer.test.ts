@@ -64,6 +64,11 @@ function expectUnbrokenChains(sent: FlvTag[], received: FlvTag[]): void {
   }
 }
 
+function frameIdOrRole(t: FlvTag): string {
+  const role = tagRole(t);
+  return role.endsWith('frame') || role.endsWith('keyframe') ? `${role}:${frameId(t)}` : role;
+}
+
 describe('FlvStreamWriter backpressure', () => {
   it('reports a full destination (false / needDrain) and resumes after drained()', async () => {
     const { sink, bytes, writevCalls } = slowSink(4096, 2);
@@ -139,6 +144,20 @@ describe('BufferedFlvWriter (bounded queue, drop until keyframe)', () => {
     expect(received.length + w.droppedFrames).toBe(sent.length);
     expectUnbrokenChains(sent, received);
     w.close();
+  });
+
+  it('end() flushes the queue through a slow destination, then finishes it', async () => {
+    const { sink, bytes } = slowSink(2048, 1);
+    const w = new BufferedFlvWriter(sink, { maxQueuedBytes: 1 << 20 });
+    w.writeHeader({ audio: true, video: true });
+    const sent = [...syntheticStream(90)];
+    for (const t of sent) w.write(t);
+    expect(w.queuedTags).toBeGreaterThan(50);
+    expect(w.droppedFrames).toBe(0);
+    await w.end();
+    expect(sink.writableFinished).toBe(true);
+    expect(parse(bytes()).map(frameIdOrRole)).toEqual(sent.map(frameIdOrRole));
+    await expect(new FlvStreamWriter(sink).drained()).rejects.toThrow(/ended/);
   });
 
   it('writes straight through while the destination keeps up', async () => {
