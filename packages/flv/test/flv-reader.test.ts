@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,23 @@ describe('FlvReader on FFmpeg output', () => {
       expect(expected.length).toBeGreaterThan(10);
       // ffprobe orders packets as they appear in the file, like the reader.
       expect(got).toEqual(expected);
+    });
+  }
+
+  for (const name of ['av', 'audio', 'video', 'offset']) {
+    it(`${name}: re-muxed, ffprobe sees the same streams, frame counts and packets`, async () => {
+      const r = new FlvReader();
+      const tags = r.push(files[name]!);
+      r.end();
+      const remuxed = join(tmp.dir, `${name}-remuxed.flv`);
+      await writeFile(remuxed, muxFlv({ audio: r.header!.hasAudio, video: r.header!.hasVideo }, tags));
+      const args = ['-show_streams', '-count_frames', '-show_packets'];
+      const [a, b] = await Promise.all([ffprobe(paths[name]!, args), ffprobe(remuxed, args)]);
+      const streams = (p: typeof a) =>
+        (p.streams ?? []).map((s) => [s.codec_name, s.width, s.height, s.sample_rate, s.channels, s.nb_read_frames]);
+      expect(streams(b)).toEqual(streams(a));
+      expect(streams(b).length).toBe(name === 'av' || name === 'offset' ? 2 : 1);
+      expect(probePackets(b.packets ?? [])).toEqual(probePackets(a.packets ?? []));
     });
   }
 
