@@ -27,6 +27,12 @@ export const DEFAULT_MAX_CHUNK_STREAMS = 64;
  * maximum-size messages in flight at once (a keyframe interleaved with another large message).
  */
 export const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
+/**
+ * Size of the slabs multi-chunk payloads are carved from by default: 256 KiB. Payloads up to a
+ * quarter of it (64 KiB: audio, inter frames) share a slab, which makes the decoder's allocation cost
+ * per slab rather than per message; larger ones (keyframes) get their own buffer.
+ */
+export const DEFAULT_PAYLOAD_SLAB_SIZE = 256 * 1024;
 /** Nesting depth of AMF containers accepted by default: 32. Real commands and metadata nest 2–3 deep. */
 export const DEFAULT_AMF_MAX_DEPTH = 32;
 /**
@@ -63,6 +69,13 @@ export interface ChunkDecoderOptions {
    * @default 16777216 (16 MiB, {@link DEFAULT_MAX_PENDING_BYTES})
    */
   maxPendingBytes?: number;
+  /**
+   * Bytes per payload slab (0 or 4..2^30). Multi-chunk payloads up to a quarter of this size are
+   * views into a shared slab, so a payload kept alive keeps its slab alive: copy payloads you keep for
+   * long (`Buffer.from(payload)`), or set 0 to give every message its own buffer.
+   * @default 262144 (256 KiB, {@link DEFAULT_PAYLOAD_SLAB_SIZE})
+   */
+  payloadSlabSize?: number;
 }
 
 /** Options of {@link ChunkEncoder}. */
@@ -115,6 +128,7 @@ export interface ResolvedChunkDecoderOptions {
   maxChunkSize: number;
   maxChunkStreams: number;
   maxPendingBytes: number;
+  payloadSlabSize: number;
 }
 
 /** Fills in defaults of {@link ChunkDecoderOptions} and validates each option once. */
@@ -130,7 +144,14 @@ export function resolveChunkDecoderOptions(options: ChunkDecoderOptions = {}): R
       1,
       Number.MAX_SAFE_INTEGER,
     ),
+    payloadSlabSize: slabOption(options.payloadSlabSize),
   };
+}
+
+function slabOption(value: unknown): number {
+  const size = integerOption('payloadSlabSize', value, DEFAULT_PAYLOAD_SLAB_SIZE, 0, 2 ** 30);
+  if (size !== 0 && size < 4) throw invalidOption('payloadSlabSize', '0 or an integer in 4..1073741824', value);
+  return size;
 }
 
 /** Fills in the default of {@link ChunkEncoderOptions} and validates it. */

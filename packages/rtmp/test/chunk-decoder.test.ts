@@ -401,10 +401,33 @@ describe('ChunkDecoder: behaviour', () => {
     const input = b(0x03, u24(0), u24(3), 0x14, le32(0), [1, 2, 3]);
     const [m] = new ChunkDecoder().push(input);
     expect(m!.payload.buffer).toBe(input.buffer);
+    expect(Buffer.isBuffer(m!.payload)).toBe(true);
     const multi = b(0x06, u24(0), u24(130), 0x09, le32(1), seq(128), 0xc6, seq(2, 128));
     const [m2] = new ChunkDecoder().push(multi);
     expect(m2!.payload.buffer).not.toBe(multi.buffer);
-    expect(m2!.payload).toEqual(seq(130));
+    expect(Uint8Array.from(m2!.payload)).toEqual(seq(130));
+    // Overwriting the input afterwards leaves the copy intact.
+    multi.fill(0);
+    expect(Uint8Array.from(m2!.payload)).toEqual(seq(130));
+  });
+
+  it('carves small multi-chunk payloads from a shared slab; payloadSlabSize 0 gives each its own buffer', () => {
+    const two = b(
+      [0x06, u24(0), u24(130), 0x09, le32(1), seq(128), 0xc6, seq(2, 128)], // message 1 (2 chunks)
+      [0x46, u24(1), u24(131), 0x09, seq(128, 7), 0xc6, seq(3, 135)], // message 2 (2 chunks)
+    );
+    const [a, c] = new ChunkDecoder().push(two);
+    expect(a!.payload.buffer).toBe(c!.payload.buffer);
+    expect(c!.payload.byteOffset).toBe(a!.payload.byteOffset + 136); // 130 rounded up to 8
+    expect(Uint8Array.from(a!.payload)).toEqual(seq(130));
+    expect(Uint8Array.from(c!.payload)).toEqual(seq(131, 7));
+    const [x, y] = new ChunkDecoder({ payloadSlabSize: 0 }).push(two);
+    expect(x!.payload.buffer).not.toBe(y!.payload.buffer);
+    expect(x!.payload.buffer.byteLength).toBe(130);
+    // A payload over a quarter of the slab gets its own buffer too.
+    const [big] = new ChunkDecoder({ payloadSlabSize: 512 }).push(two.subarray(0, 143));
+    expect(big!.payload.buffer.byteLength).toBe(130);
+    expect(Uint8Array.from(big!.payload)).toEqual(seq(130));
   });
 
   it('waits for 4 bytes after a fmt 3 header that may repeat the extended timestamp', () => {
@@ -610,6 +633,7 @@ describe('ChunkDecoder: options', () => {
     [{ maxChunkStreams: 1.5 }, 'options.maxChunkStreams'],
     [{ maxPendingBytes: -1 }, 'options.maxPendingBytes'],
     [{ maxPendingBytes: '1' as unknown as number }, 'options.maxPendingBytes'],
+    [{ payloadSlabSize: 3 }, 'options.payloadSlabSize must be 0 or an integer in 4..1073741824'],
   ] as const)('%o is refused', (options, says) => {
     let caught: unknown;
     try {

@@ -26,6 +26,9 @@ const MAX_HEADER_SIZE = 18;
 /** Message header length by fmt. */
 const MESSAGE_HEADER_SIZE = [11, 7, 3, 0] as const;
 
+/** Payload of every zero-length message (it cannot be written to). */
+const EMPTY: Uint8Array = Buffer.alloc(0);
+
 const STATE_HEADER = 0;
 const STATE_PAYLOAD = 1;
 
@@ -57,10 +60,13 @@ class ChunkStreamState {
  * stream is split across pushes. The decoder applies Set Chunk Size and Abort itself and still
  * returns those messages.
  *
- * Payload ownership: a message carried by a single chunk that arrives whole inside one push is
- * returned as a view (`subarray`) of the pushed bytes, without copying; every other payload is a fresh
- * array. Node's `net.Socket` hands out a new Buffer per `'data'` event, so views stay valid; a caller
- * that reuses its input buffer must copy payloads it keeps (or copy the input before pushing).
+ * Payload ownership: every payload is a Node `Buffer` (typed as `Uint8Array`) that stays valid after
+ * `push` returns. A message carried by a single chunk that arrives whole inside one push is a view of
+ * the pushed bytes (no copy); every other payload is assembled in a buffer reserved once, at the
+ * message's declared length, and filled chunk by chunk; payloads up to 64 KiB share 256 KiB slabs
+ * (option `payloadSlabSize`), so copy one you keep for long. Node's `net.Socket` hands out a new Buffer
+ * per `'data'` event, so views stay valid; a caller that reuses its input buffer must copy the
+ * input before pushing.
  *
  * Extended timestamps on fmt 3: after a header that carried one, the decoder looks at the next 4 bytes
  * of every fmt 3 chunk on that csid and skips them only if they repeat the stored value (both peer
@@ -73,7 +79,10 @@ class ChunkStreamState {
  */
 export class ChunkDecoder {
   private readonly opts: ResolvedChunkDecoderOptions;
+  /** Chunk streams with 1-byte ids (2..63), indexed by id; larger ids live in `streams`. */
+  private readonly small: (ChunkStreamState | undefined)[] = new Array(64).fill(undefined);
   private readonly streams = new Map<number, ChunkStreamState>();
+  private streamCount = 0;
   private _chunkSize = DEFAULT_CHUNK_SIZE;
   private _bytesReceived = 0;
   /** Sum of `length` over chunk streams holding a partial message. */
@@ -87,6 +96,9 @@ export class ChunkDecoder {
   private readonly stash = new Uint8Array(MAX_HEADER_SIZE);
   private stashLength = 0;
   private failure: Error | null = null;
+  /** Current payload slab and the first free byte in it (see `allocate`). */
+  private slab: Buffer | null = null;
+  private slabOffset = 0;
 
   /**
    * @param options limits, see {@link ChunkDecoderOptions}; each is validated here and a bad value
@@ -134,23 +146,22 @@ export class ChunkDecoder {
     let off = 0;
     while (off < end) {
       if (this.state === STATE_PAYLOAD) {
-        const cs = this.current!;
-        const buffer = cs.buffer!;
-        let n = this.chunkRemaining;
-        if (n > end - off) n = end - off;
-        buffer.set(n === end && off === 0 ? b : b.subarray(off, off + n), cs.received);
-        off += n;
-        cs.received += n;
-        this.chunkRemaining -= n;
-        if (this.chunkRemaining === 0) {
-          this.state = STATE_HEADER;
-          if (cs.received === cs.length) {
-            cs.buffer = null;
-            this.pendingBytes -= cs.length;
-            this.deliver(cs, buffer, out);
-          }
-        }
+        off = this.readPayload(b, off, out);
         continue;
+      }
+
+      if (this.stashLength === 0) {
+        // Fast path: a fmt 3 continuation (1-byte basic header, no extended timestamp) of the message
+        // whose chunk was just read, the common case at small chunk sizes.
+        const b0 = b[off]!;
+        const cur = this.current;
+        if (b0 >= 0xc0 && cur !== null && cur.buffer !== null && (b0 & 0x3f) === cur.id && !cur.hasExtended) {
+          off++;
+          const left = cur.length - cur.received;
+          this.chunkRemaining = Math.min(left, this._chunkSize);
+          this.state = STATE_PAYLOAD;
+          continue;
+        }
       }
 
       // STATE_HEADER: parse in place when the whole header is here, else gather it in the stash.
@@ -191,6 +202,50 @@ export class ChunkDecoder {
   }
 
   /**
+   * Copies payload of the current message from `b[off..]`: the rest of the current chunk plus every
+   * fmt 3 continuation chunk of the same message that directly follows (1-byte basic header, no
+   * extended timestamp), without returning to the header parser. Returns the offset after what it
+   * consumed.
+   */
+  private readPayload(b: Uint8Array, off: number, out: RtmpMessage[]): number {
+    const end = b.length;
+    const cs = this.current!;
+    const buffer = cs.buffer!;
+    const length = cs.length;
+    const size = this._chunkSize;
+    const continuation = cs.id < 64 && !cs.hasExtended ? 0xc0 | cs.id : -1;
+    let received = cs.received;
+    let remaining = this.chunkRemaining;
+    for (;;) {
+      const n = Math.min(remaining, end - off);
+      // A view made with the ArrayBuffer constructor is the cheapest way to give `set` a range.
+      buffer.set(new Uint8Array(b.buffer, b.byteOffset + off, n), received);
+      off += n;
+      received += n;
+      remaining -= n;
+      if (remaining !== 0 || received === length || off >= end || b[off] !== continuation) break;
+      off++;
+      remaining = Math.min(length - received, size);
+    }
+    this.endPayload(cs, received, remaining, out);
+    return off;
+  }
+
+  /** Records payload progress; at the end of a chunk returns to headers, and delivers a complete message. */
+  private endPayload(cs: ChunkStreamState, received: number, remaining: number, out: RtmpMessage[]): void {
+    cs.received = received;
+    this.chunkRemaining = remaining;
+    if (remaining !== 0) return;
+    this.state = STATE_HEADER;
+    const length = cs.length;
+    if (received !== length) return;
+    const buffer = cs.buffer!;
+    cs.buffer = null;
+    this.pendingBytes -= length;
+    this.deliver(cs, buffer, out);
+  }
+
+  /**
    * Handles the payload side of a chunk whose header was just parsed, with the payload starting at
    * `src[off]`. Returns the offset after whatever it consumed.
    */
@@ -205,12 +260,12 @@ export class ChunkDecoder {
     // First chunk of a new message.
     const length = cs.length;
     if (length === 0) {
-      this.deliver(cs, new Uint8Array(0), out);
+      this.deliver(cs, EMPTY, out);
       return off;
     }
     if (length <= this._chunkSize && end - off >= length) {
       // Whole message in one chunk, all present: hand out a view, no copy.
-      this.deliver(cs, src.subarray(off, off + length), out);
+      this.deliver(cs, Buffer.from(src.buffer, src.byteOffset + off, length), out);
       return off + length;
     }
     if (this.pendingBytes + length > this.opts.maxPendingBytes) {
@@ -220,12 +275,32 @@ export class ChunkDecoder {
       );
     }
     this.pendingBytes += length;
-    cs.buffer = new Uint8Array(length);
+    cs.buffer = this.allocate(length);
     cs.received = 0;
     this.chunkRemaining = Math.min(length, this._chunkSize);
     this.current = cs;
     this.state = STATE_PAYLOAD;
     return off;
+  }
+
+  /**
+   * A buffer for a message of `length` bytes. Uninitialised memory is safe: a message is delivered
+   * only once every byte has been written, and an aborted one is dropped unseen; it saves a zero-fill
+   * pass. Messages up to a quarter of the slab size share slabs (one ArrayBuffer for many messages,
+   * as Node's Buffer pool does at 8 KiB), which removes most per-message allocation cost.
+   */
+  private allocate(length: number): Uint8Array {
+    const slabSize = this.opts.payloadSlabSize;
+    if (length > slabSize >>> 2) return Buffer.allocUnsafeSlow(length);
+    let slab = this.slab;
+    if (slab === null || this.slabOffset + length > slabSize) {
+      slab = this.slab = Buffer.allocUnsafeSlow(slabSize);
+      this.slabOffset = 0;
+    }
+    const out = Buffer.from(slab.buffer, slab.byteOffset + this.slabOffset, length);
+    // Keep the next payload 8-byte aligned, like Node's pool.
+    this.slabOffset = (this.slabOffset + length + 7) & ~7;
+    return out;
   }
 
   /** Length of the header `parseHeader` accepted last. */
@@ -250,7 +325,7 @@ export class ChunkDecoder {
       csid = 64 + src[o + 1]! + 256 * src[o + 2]!;
       p = o + 3;
     }
-    let cs = this.streams.get(csid);
+    let cs = csid < 64 ? this.small[csid] : this.streams.get(csid);
     if (cs === undefined) {
       if (fmt !== 0) {
         throw new RtmpProtocolError(
@@ -258,10 +333,10 @@ export class ChunkDecoder {
           `fmt ${fmt} chunk on csid ${csid}, which no fmt 0 chunk has opened`,
         );
       }
-      if (this.streams.size >= this.opts.maxChunkStreams) {
+      if (this.streamCount >= this.opts.maxChunkStreams) {
         throw new RtmpProtocolError(
           'ERR_RTMP_TOO_MANY_CHUNK_STREAMS',
-          `csid ${csid} would be chunk stream number ${this.streams.size + 1} > maxChunkStreams ${this.opts.maxChunkStreams}`,
+          `csid ${csid} would be chunk stream number ${this.streamCount + 1} > maxChunkStreams ${this.opts.maxChunkStreams}`,
         );
       }
     } else if (fmt !== 3 && cs.buffer !== null) {
@@ -305,7 +380,9 @@ export class ChunkDecoder {
     }
     if (cs === undefined) {
       cs = new ChunkStreamState(csid);
-      this.streams.set(csid, cs);
+      if (csid < 64) this.small[csid] = cs;
+      else this.streams.set(csid, cs);
+      this.streamCount++;
     }
     if (fmt === 0) {
       cs.timestamp = ts;
@@ -368,7 +445,8 @@ export class ChunkDecoder {
     if (payload.length < 4) {
       throw new RtmpProtocolError('ERR_RTMP_BAD_CONTROL_MESSAGE', `Abort with a ${payload.length}-byte body (needs 4)`);
     }
-    const target = this.streams.get(readU32(payload, 0));
+    const id = readU32(payload, 0);
+    const target = id < 64 ? this.small[id] : this.streams.get(id);
     if (target !== undefined && target.buffer !== null) {
       this.pendingBytes -= target.length;
       target.buffer = null;
