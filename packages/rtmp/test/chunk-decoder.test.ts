@@ -238,6 +238,32 @@ const cases: DecodeCase[] = [
     ],
   },
   {
+    name: 'extended delta on fmt 1; its fmt 3 continuation omits the extended field (OBS < 30.1)',
+    bytes: b(
+      0x06, // fmt 0, csid 6
+      u24(0), // timestamp
+      u24(1), // length
+      0x09, // video
+      le32(1), // msid
+      0x00, // payload
+      0x46, // fmt 1, csid 6
+      u24(0xffffff), // extended marker
+      u24(130), // length
+      0x09, // video
+      u32(0x01000000), // extended delta
+      seq(130).subarray(0, 128), // chunk 1
+      0xc6, // fmt 3 continuation, no extended field
+      seq(130).subarray(128), // chunk 2: bytes 128, 129
+      0x04, // next message (fmt 0, csid 4) so the 4-byte look-ahead has bytes to see
+      u24(0), // timestamp
+      u24(1), // length
+      0x08, // audio
+      le32(1), // msid
+      0x07, // payload
+    ),
+    messages: [msg(6, 9, 1, 0, b(0)), msg(6, 9, 1, 0x01000000, seq(130)), msg(4, 8, 1, 0, b(7))],
+  },
+  {
     name: 'negative delta 0xFFFFFFA1 (−95 ms, librtmp shared csid)',
     bytes: b(
       0x04, // fmt 0, csid 4
@@ -430,7 +456,9 @@ describe('ChunkDecoder: behaviour', () => {
     expect(Uint8Array.from(big!.payload)).toEqual(seq(130));
   });
 
-  it('waits for 4 bytes after a fmt 3 header that may repeat the extended timestamp', () => {
+  // Regression (found by the split-offset test while writing the decoder): a fmt 3 header whose
+  // 4-byte look-ahead straddled two pushes lost the look-ahead bytes that were payload.
+  it('regression: waits for 4 bytes after a fmt 3 header that may repeat the extended timestamp', () => {
     const d = new ChunkDecoder();
     const head = b(0x06, u24(0xffffff), u24(129), 0x09, le32(1), u32(0x01000000), seq(128));
     expect(d.push(head)).toEqual([]);

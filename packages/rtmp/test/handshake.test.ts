@@ -126,6 +126,7 @@ describe('ServerHandshake: bad versions', () => {
     [9, /RTMPE/],
     [0x47, /HTTP .*0x47 'G'/],
     [0x16, /unsupported RTMP version 22/],
+    [0xff, /HTTP or another protocol \(first byte 0xff\)/],
     [0, /unsupported RTMP version 0/],
   ])('C0 = %i → ERR_RTMP_BAD_VERSION', (version, says) => {
     const server = new ServerHandshake();

@@ -7,8 +7,9 @@ export function checkVersion(version: number, who: 'C0' | 'S0'): void {
   let what: string;
   if (version === 6 || version === 8 || version === 9) {
     what = `RTMPE (encrypted RTMP, version ${version}) is not supported`;
-  } else if (version >= 32 && version < 127) {
-    what = `looks like HTTP or another text protocol (first byte 0x${version.toString(16)} '${String.fromCharCode(version)}'), not RTMP`;
+  } else if (version >= 32) {
+    const printable = version < 127 ? ` '${String.fromCharCode(version)}'` : '';
+    what = `looks like HTTP or another protocol (first byte 0x${version.toString(16)}${printable}), not RTMP`;
   } else {
     what = `unsupported RTMP version ${version}`;
   }
