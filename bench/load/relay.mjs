@@ -29,6 +29,8 @@ export async function startRelay(upstreamPort, ChunkDecoder) {
     connections: 0,
     decodeError: null,
   };
+  /** Resolvers of waitKeyframe() calls, run on the next keyframe. */
+  let waiters = [];
   const sockets = new Set();
   const server = createServer((client) => {
     state.connections += 1;
@@ -65,6 +67,9 @@ export async function startRelay(upstreamPort, ChunkDecoder) {
         state.firstKeyframeAt ??= at;
         state.keyframes.push({ at, hash, timestamp: msg.timestamp });
         if (state.keyframes.length > MAX_KEYFRAMES) state.keyframes.shift();
+        const woken = waiters;
+        waiters = [];
+        for (const wake of woken) wake(true);
       }
     });
     upstream.on('drain', () => client.resume());
@@ -92,6 +97,19 @@ export async function startRelay(upstreamPort, ChunkDecoder) {
     new Promise((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());
+    });
+  /** Resolves true on the next keyframe the publisher sends, false after `timeoutMs`. */
+  state.waitKeyframe = (timeoutMs) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        waiters = waiters.filter((w) => w !== wake);
+        resolve(false);
+      }, timeoutMs);
+      function wake(v) {
+        clearTimeout(timer);
+        resolve(v);
+      }
+      waiters.push(wake);
     });
   /** The latest keyframe with this hash forwarded at or before `beforeMs` (the clip repeats). */
   state.findKeyframe = (hash, beforeMs) => {

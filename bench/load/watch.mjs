@@ -3,8 +3,9 @@
  *   - waitFirstPlaylist: polls until the playlist lists a segment (time to first playlist);
  *   - HealthPoller: one poll per stream every 500 ms; the newest segment's sequence must advance,
  *     a gap over 3 s between advances is a stall;
- *   - SegmentDelayProbe: polls one playlist every 20 ms, fetches each new segment, hashes the IDR it
- *     starts with and matches it against the keyframes the relay saw the publisher send.
+ *   - SegmentDelayProbe: polls one playlist every 20 ms from each keyframe the publisher sends until
+ *     the segment it closes appears, fetches each new segment, hashes the IDR it starts with and
+ *     matches it against the keyframes the relay saw the publisher send.
  */
 import { parsePlaylist, segmentIdrHash } from './media.mjs';
 
@@ -12,6 +13,11 @@ const FETCH_TIMEOUT_MS = 5000;
 export const HEALTH_POLL_MS = 500;
 export const STALL_MS = 3000;
 export const PROBE_POLL_MS = 20;
+/** After a keyframe, poll fast this long for the segment it closes; then slowly until the next one. */
+const FAST_POLL_FOR_MS = 3000;
+const SLOW_POLL_MS = 250;
+/** Longest wait for the next keyframe before polling again anyway (the GOP is 2 s). */
+const IDLE_WAIT_MS = 3000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -168,10 +174,12 @@ export class SegmentDelayProbe {
 
   async loop() {
     let maxSeq = -1;
+    let fastSince = performance.now();
     while (this.running) {
       const t0 = performance.now();
       const pl = await fetchPlaylist(this.url);
       const seenAt = performance.now();
+      let newest = null;
       if (pl && pl.segments.length > 0) {
         this.firstPlaylistAt ??= seenAt;
         const fresh = pl.segments.filter((s) => s.sequence > maxSeq);
@@ -188,9 +196,24 @@ export class SegmentDelayProbe {
           const hash = segmentIdrHash(bytes);
           this.hashes.set(seg.sequence, hash);
           this.match(seg.sequence - 1);
+          newest = { hash, seenAt };
         }
       }
-      await sleep(Math.max(0, PROBE_POLL_MS - (performance.now() - t0)));
+      if (newest) {
+        // The newest listed segment k starts with keyframe K(k) and was closed by K(k+1), which
+        // opens segment k+1. Segment k+1 cannot be listed before K(k+2) is sent: when K(k+1) is the
+        // last keyframe the relay saw, wait for the next one instead of polling (polls are HTTP load
+        // on the server being measured).
+        const kf = newest.hash ? this.relay.findKeyframe(newest.hash, newest.seenAt) : null;
+        const keyframes = this.relay.keyframes;
+        if (kf && keyframes.length >= 2 && keyframes.at(-2) === kf) {
+          await this.relay.waitKeyframe(IDLE_WAIT_MS);
+          fastSince = performance.now();
+          continue;
+        }
+      }
+      const pollMs = performance.now() - fastSince < FAST_POLL_FOR_MS ? PROBE_POLL_MS : SLOW_POLL_MS;
+      await sleep(Math.max(0, pollMs - (performance.now() - t0)));
     }
   }
 
