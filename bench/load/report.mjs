@@ -35,6 +35,24 @@ export function linearFit(points) {
 
 const KINDS = ['ours', 'nginx', 'nms'];
 
+const width = (text) => [...text].length;
+
+/**
+ * A Markdown table laid out as Biome formats Markdown (the repo lints docs/ with it): cells padded
+ * to the column width, right-aligned columns padded on the left, separators of that width.
+ * @param {string[]} head @param {('l'|'r')[]} align @param {string[][]} rows
+ */
+export function markdownTable(head, align, rows) {
+  const widths = head.map((h, i) => Math.max(3, width(h), ...rows.map((r) => width(r[i] ?? ''))));
+  const pad = (text, i) => {
+    const fill = ' '.repeat(widths[i] - width(text));
+    return align[i] === 'r' ? fill + text : text + fill;
+  };
+  const line = (cells) => `| ${cells.map((c, i) => pad(c ?? '', i)).join(' | ')} |`;
+  const sep = `| ${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(head), sep, ...rows.map(line)].join('\n');
+}
+
 function fmt(v, digits = 2) {
   if (v === null || v === undefined || Number.isNaN(v)) return '–';
   if (typeof v === 'string') return v;
@@ -57,12 +75,12 @@ const STAGE_ROWS = [
   ['longest gap between playlist advances (s)', (s) => (s.health ? s.health.maxGapMs / 1000 : null)],
   ['CPU, server tree (cores)', (s) => s.window?.cores.total, 3],
   ['CPU per stream, server tree (cores)', (s) => (s.window ? s.window.cores.total / s.n : null), 4],
-  ['  of which server process (cores)', (s) => s.window?.cores.server ?? 0, 3],
-  ['  of which FFmpeg children (cores)', (s) => s.window?.cores.ffmpeg ?? 0, 3],
+  ['… of which the server process (cores)', (s) => s.window?.cores.server ?? 0, 3],
+  ['… of which its FFmpeg children (cores)', (s) => s.window?.cores.ffmpeg ?? 0, 3],
   ['RSS, server tree (MiB)', (s) => mib(s.window?.memory.total?.rssKiB), 1],
   ['PSS, server tree (MiB)', (s) => mib(s.window?.memory.total?.pssKiB), 1],
   ['PSS per stream, server tree (MiB)', (s) => mib(s.window?.memory.total?.pssKiB) / s.n, 2],
-  ['PSS, server process alone (MiB)', (s) => mib(s.window?.memory.root?.pssKiB), 1],
+  ['PSS, main process alone (MiB)', (s) => mib(s.window?.memory.root?.pssKiB), 1],
   ['segment delay, median (ms)', (s) => s.segmentDelay?.medianMs, 0],
   ['segment delay, p90 (ms)', (s) => s.segmentDelay?.p90Ms, 0],
   [
@@ -76,7 +94,7 @@ const STAGE_ROWS = [
 const SUMMARY_ROWS = [
   ['PSS per stream, server tree, slope over N (KiB)', (r) => r.fits?.treePssKiB?.slope, 0],
   ['RSS per stream, server tree, slope over N (KiB)', (r) => r.fits?.treeRssKiB?.slope, 0],
-  ['PSS per stream, server process alone, slope (KiB)', (r) => r.fits?.rootPssKiB?.slope, 0],
+  ['PSS per stream, main process alone, slope (KiB)', (r) => r.fits?.rootPssKiB?.slope, 0],
   ['CPU per stream, server tree, slope over N (cores)', (r) => r.fits?.cores?.slope, 4],
   ['time to first playlist at N=1, from first keyframe (s)', (r) => r.firstPlaylist?.fromKeyframeMs / 1000, 2],
   ['playlist: requests/s (50 conns)', (r) => r.http?.playlist?.requestsPerSec, 0],
@@ -94,7 +112,7 @@ function table(rows, pick, results, kinds) {
   const peers = present.filter((k) => k !== 'ours');
   const head = ['', ...present.map((k) => SERVER_LABELS[k])];
   if (present.includes('ours')) for (const p of peers) head.push(`ours/${SERVER_LABELS[p]}`);
-  const lines = [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
+  const tableRows = [];
   for (const [label, get, digits] of rows) {
     const vals = present.map((k) => {
       const src = pick(results[k]);
@@ -110,9 +128,13 @@ function table(rows, pick, results, kinds) {
       const ours = vals[present.indexOf('ours')];
       for (const p of peers) cells.push(typeof ours === 'number' ? ratio(ours, vals[present.indexOf(p)]) : '');
     }
-    lines.push(`| ${cells.join(' | ')} |`);
+    tableRows.push(cells);
   }
-  return lines.join('\n');
+  return markdownTable(
+    head,
+    head.map((_, i) => (i === 0 ? 'l' : 'r')),
+    tableRows,
+  );
 }
 
 /** Evaluates the issue's targets from one run's results. */
@@ -214,8 +236,12 @@ export function renderMarkdown(data) {
   lines.push('');
   lines.push('#### Targets');
   lines.push('');
-  lines.push('| target | ours vs. peer | verdict | note |');
-  lines.push('| --- | ---: | --- | --- |');
-  for (const t of data.targets) lines.push(`| ${t.target} | ${t.value} | ${t.verdict} | ${t.note} |`);
+  lines.push(
+    markdownTable(
+      ['target', 'ours vs. peer', 'verdict', 'note'],
+      ['l', 'r', 'l', 'l'],
+      data.targets.map((t) => [t.target, t.value, t.verdict, t.note]),
+    ),
+  );
   return lines.join('\n');
 }
