@@ -74,6 +74,8 @@ export async function openIdleConnections(rtmp, { port, app, count, concurrency 
   let next = 0;
   async function worker() {
     while (next < count) {
+      // A server that answered none of the first wave will answer none: do not wait out the rest.
+      if (sockets.length === 0 && errors.length >= concurrency) return;
       next += 1;
       try {
         sockets.push(await openIdleConnection(rtmp, { port, app, timeoutMs }));
