@@ -235,13 +235,21 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
 
   /**
    * Ends the session: pending output is flushed, an active publish ends with `'unpublish'`, then
-   * `'close'` is emitted (with `reason` when it is an error). Idempotent. Nothing is sent to the peer;
-   * the transport closes the socket on `'close'`.
+   * `'close'` is emitted (with `reason` when it is an error). Idempotent. Nothing is sent to the peer,
+   * except for an {@link RtmpRejection} while publishing: its onStatus (level "error") goes first.
+   * The transport closes the socket on `'close'`.
    */
   close(reason?: string | RtmpError): void {
     if (this._state === 'closed') return;
     try {
-      if (typeof reason === 'object') this.closeWith(reason, reason.code);
+      const rejection = typeof reason === 'object' ? asRejection(reason) : null;
+      if (rejection !== null && this.publishing !== null) {
+        // Refusing a publish after it started (e.g. a codec seen in the first video message that the
+        // application cannot take): the peer is told why, as for a refusal by the onPublish hook.
+        const { status, description } = rejection;
+        this.send(onStatusMessage(this.publishing.streamId, statusObject('error', status, description)));
+        this.closeWith(rejection, status);
+      } else if (typeof reason === 'object') this.closeWith(reason, reason.code);
       else this.closeWith(undefined, reason ?? 'closed');
     } catch (err) {
       this.fail(err);
