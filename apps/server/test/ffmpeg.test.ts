@@ -1,0 +1,243 @@
+/**
+ * The FFmpeg argv and the supervisor, against real short-lived children (a tiny Node script that
+ * behaves like FFmpeg in the ways that matter: reads stdin, prints to stderr, exits on EOF or
+ * not, handles or ignores SIGTERM, crashes).
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildFfmpegArgs, type FfmpegExit, FfmpegSupervisor, LineTail } from '../src/ffmpeg';
+
+const dir = mkdtempSync(join(tmpdir(), 'ffmpeg-test-'));
+const logger = pino({ level: 'silent' });
+
+/** Modes: eof (exit 0 on stdin end), term (ignore EOF, exit 143 on SIGTERM), stubborn (ignore both), crash. */
+const SCRIPT = join(dir, 'fake-ffmpeg.mjs');
+writeFileSync(
+  SCRIPT,
+  `
+const [mode, out] = process.argv.slice(2);
+if (out) (await import('node:fs')).writeFileSync(out, JSON.stringify(process.argv.slice(2)));
+process.stderr.write('ready\\n');
+let bytes = 0;
+process.stdin.on('data', (d) => { bytes += d.length; });
+if (mode === 'crash') {
+  for (let i = 1; i <= 30; i++) process.stderr.write('line ' + i + '\\n');
+  process.stderr.write('no newline at the end');
+  setTimeout(() => process.exit(1), 20);
+} else if (mode === 'eof') {
+  process.stdin.on('end', () => { process.stderr.write('read ' + bytes + '\\n'); process.exit(0); });
+} else if (mode === 'term') {
+  process.stdin.on('end', () => {});
+  process.on('SIGTERM', () => process.exit(143));
+  setInterval(() => {}, 1000);
+} else if (mode === 'stubborn') {
+  process.stdin.on('end', () => {});
+  process.on('SIGTERM', () => {});
+  setInterval(() => {}, 1000);
+}
+`,
+);
+
+const live: FfmpegSupervisor[] = [];
+afterEach(async () => {
+  await Promise.all(live.splice(0).map((s) => s.stop()));
+});
+
+function supervise(
+  mode: string | ((run: number) => string),
+  extra: Partial<ConstructorParameters<typeof FfmpegSupervisor>[0]> = {},
+) {
+  const sup = new FfmpegSupervisor({
+    command: process.execPath,
+    args: (run) => [SCRIPT, typeof mode === 'string' ? mode : mode(run)],
+    logger,
+    stop: { stdinGraceMs: 400, termGraceMs: 400, killGraceMs: 2000 },
+    ...extra,
+  });
+  live.push(sup);
+  const exits: FfmpegExit[] = [];
+  const spawns: { run: number; pid: number | undefined; at: number }[] = [];
+  sup.on('exit', (e) => exits.push(e));
+  sup.on('spawn', (_stdin, run, pid) => spawns.push({ run, pid, at: Date.now() }));
+  return { sup, exits, spawns };
+}
+
+const waitFor = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+/** True while /proc still has the process (alive or zombie). */
+const inProc = (pid: number) => existsSync(`/proc/${pid}`);
+
+describe('buildFfmpegArgs', () => {
+  const base = { dir: '/srv/hls/johndoe', hlsTime: 1, hlsListSize: 3, append: false };
+
+  it('is the design argv: FLV on stdin, stream copy, rolling HLS in the stream directory', () => {
+    const args = buildFfmpegArgs(base);
+    const joined = args.join(' ');
+    expect(joined).toContain('-f flv -i pipe:0 -c copy -f hls -hls_time 1 -hls_list_size 3');
+    expect(args[args.indexOf('-hls_flags') + 1]).toBe('delete_segments+temp_file+independent_segments+omit_endlist');
+    expect(joined).toContain('-hls_segment_type mpegts -hls_allow_cache 0');
+    expect(args[args.indexOf('-hls_segment_filename') + 1]).toBe('/srv/hls/johndoe/live_%03d.ts');
+    expect(args.at(-1)).toBe('/srv/hls/johndoe/live.m3u8');
+    expect(args).not.toContain('-re');
+  });
+
+  it('continues a playlist with append_list, and honours the options', () => {
+    const args = buildFfmpegArgs({ ...base, append: true, hlsTime: 2, hlsListSize: 6, realtime: true });
+    expect(args[args.indexOf('-hls_flags') + 1]).toMatch(/\+append_list$/);
+    expect(args[args.indexOf('-hls_time') + 1]).toBe('2');
+    expect(args[args.indexOf('-hls_list_size') + 1]).toBe('6');
+    expect(args.indexOf('-re')).toBeLessThan(args.indexOf('-i'));
+  });
+
+  it('keeps a path with shell metacharacters as one argument (no shell anywhere)', async () => {
+    const odd = join(dir, 'a b;$(touch pwned)');
+    const args = buildFfmpegArgs({ ...base, dir: odd });
+    expect(args.at(-1)).toBe(`${odd}/live.m3u8`);
+    const out = join(dir, 'argv.json');
+    const { sup, exits } = supervise('eof', { args: () => [SCRIPT, 'eof', out, args.at(-1) as string] });
+    sup.start();
+    await waitFor(() => existsSync(out));
+    await sup.stop();
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(['eof', out, `${odd}/live.m3u8`]);
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+    expect(exits).toHaveLength(1);
+  });
+});
+
+describe('FfmpegSupervisor stop order', () => {
+  it('closing stdin is enough for a child that exits on EOF (no signal sent)', async () => {
+    const { sup, exits, spawns } = supervise('eof');
+    sup.start();
+    await waitFor(() => spawns.length === 1);
+    const pid = spawns[0]?.pid as number;
+    const t0 = Date.now();
+    await sup.stop();
+    expect(Date.now() - t0).toBeLessThan(400);
+    expect(exits).toMatchObject([{ code: 0, signal: null, expected: true }]);
+    expect(inProc(pid)).toBe(false); // reaped: not even a zombie
+    expect(sup.running).toBe(false);
+  });
+
+  it('sends SIGTERM after the stdin grace', async () => {
+    const { sup, exits, spawns } = supervise('term');
+    sup.start();
+    await waitFor(() => spawns.length === 1);
+    await new Promise((r) => setTimeout(r, 200)); // let it install its handler
+    const t0 = Date.now();
+    await sup.stop();
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(390);
+    expect(took).toBeLessThan(800);
+    expect(exits).toMatchObject([{ code: 143, expected: true }]);
+    expect(inProc(spawns[0]?.pid as number)).toBe(false);
+  });
+
+  it('sends SIGKILL when SIGTERM is ignored', async () => {
+    const { sup, exits, spawns } = supervise('stubborn');
+    sup.start();
+    await waitFor(() => spawns.length === 1);
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    await sup.stop();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(790);
+    expect(exits).toMatchObject([{ code: null, signal: 'SIGKILL', expected: true }]);
+    expect(inProc(spawns[0]?.pid as number)).toBe(false);
+  });
+
+  it('stop() is idempotent and does not restart', async () => {
+    const { sup, spawns } = supervise('eof');
+    sup.start();
+    await waitFor(() => spawns.length === 1);
+    const a = sup.stop();
+    expect(sup.stop()).toBe(a);
+    await a;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(spawns).toHaveLength(1);
+  });
+});
+
+describe('FfmpegSupervisor restarts', () => {
+  it('restarts a crashed child with exponential backoff, then gives up at the limit', async () => {
+    const { sup, exits, spawns } = supervise('crash', {
+      restart: { maxRestarts: 3, windowMs: 60_000, initialDelayMs: 60, maxDelayMs: 1000 },
+    });
+    const delays: number[] = [];
+    let gaveUp: FfmpegExit | undefined;
+    sup.on('restart', (_n, d) => delays.push(d));
+    sup.on('give-up', (_n, last) => {
+      gaveUp = last;
+    });
+    sup.start();
+    await waitFor(() => gaveUp !== undefined, 10_000);
+    expect(delays).toEqual([60, 120, 240]);
+    expect(spawns.map((s) => s.run)).toEqual([0, 1, 2, 3]);
+    expect(sup.restarts).toBe(3);
+    // Each restart waited at least its delay after the previous run ended.
+    for (let i = 1; i < spawns.length; i++) {
+      expect((spawns[i]?.at as number) - (spawns[i - 1]?.at as number)).toBeGreaterThanOrEqual(delays[i - 1] as number);
+    }
+    expect(exits.every((e) => !e.expected && e.code === 1)).toBe(true);
+    // The last 20 lines are kept, including an unterminated last line.
+    expect(gaveUp?.tail).toHaveLength(20);
+    expect(gaveUp?.tail.at(-1)).toBe('no newline at the end');
+    expect(gaveUp?.tail[0]).toBe('line 12');
+    for (const s of spawns) expect(inProc(s.pid as number)).toBe(false);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(spawns).toHaveLength(4);
+  });
+
+  it('forgets crashes that fell out of the window', async () => {
+    const { sup, spawns } = supervise((run) => (run < 2 ? 'crash' : 'eof'), {
+      restart: { maxRestarts: 1, windowMs: 150, initialDelayMs: 200, maxDelayMs: 200 },
+    });
+    let gaveUp = false;
+    sup.on('give-up', () => {
+      gaveUp = true;
+    });
+    sup.start();
+    await waitFor(() => spawns.length === 3, 5000);
+    expect(gaveUp).toBe(false);
+  });
+
+  it('a pending restart is cancelled by stop()', async () => {
+    const { sup, exits, spawns } = supervise('crash', { restart: { initialDelayMs: 300, maxDelayMs: 300 } });
+    sup.start();
+    await waitFor(() => exits.length === 1);
+    await sup.stop();
+    await new Promise((r) => setTimeout(r, 450));
+    expect(spawns).toHaveLength(1);
+  });
+
+  it('gives up at once when the binary cannot be started', async () => {
+    const sup = new FfmpegSupervisor({ command: join(dir, 'no-such-ffmpeg'), args: () => [], logger });
+    live.push(sup);
+    const gaveUp = new Promise<FfmpegExit>((resolve) => sup.on('give-up', (_n, e) => resolve(e)));
+    sup.start();
+    const last = await gaveUp;
+    expect((last.error as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect(sup.running).toBe(false);
+  });
+});
+
+describe('LineTail', () => {
+  it('keeps the last lines across chunk splits and cuts runaway lines', () => {
+    const t = new LineTail(3);
+    const seen: string[] = [];
+    t.push('a\nb', (l) => seen.push(l));
+    t.push('c\r\nd\n', (l) => seen.push(l));
+    t.push('x'.repeat(5000));
+    expect(seen).toEqual(['a', 'bc', 'd']);
+    const snap = t.snapshot();
+    expect(snap.slice(0, 2)).toEqual(['bc', 'd']);
+    expect(snap[2]).toHaveLength(1000);
+  });
+});
