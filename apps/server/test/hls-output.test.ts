@@ -1,0 +1,170 @@
+/**
+ * HlsOutput with the real FFmpeg: FLV in, rolling HLS out; a second run continues the playlist
+ * (append_list, discontinuity, monotonic media sequence); a killed FFmpeg is reaped and restarted;
+ * finish() ends the playlist; a stalled FFmpeg makes frames drop within the queue bound.
+ */
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FlvStreamState, type FlvTag } from '@org/flv';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endPlaylist, HlsOutput, mediaSequence, playlistSegments } from '../src/hls-output';
+import { makeClip, parsePlaylist, poll, probeFormat, probeStreams, readFlvTags } from './helpers/media';
+
+const root = mkdtempSync(join(tmpdir(), 'hls-output-test-'));
+const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
+let clip: FlvTag[];
+const outputs: HlsOutput[] = [];
+
+beforeAll(async () => {
+  clip = await readFlvTags(await makeClip(join(root, 'clip.flv'), { seconds: 4 }));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(outputs.map((o) => o.remove()));
+});
+
+function output(name: string, extra: Partial<ConstructorParameters<typeof HlsOutput>[0]> = {}) {
+  const o = new HlsOutput({
+    dir: join(root, name),
+    ffmpegPath: 'ffmpeg',
+    hlsTime: 1,
+    hlsListSize: 3,
+    maxQueuedBytes: 8 << 20,
+    logger,
+    ...extra,
+  });
+  outputs.push(o);
+  return o;
+}
+
+/** Plays the clip into the output like a publisher: state observes everything, output gets media. */
+function publish(o: HlsOutput, tags: FlvTag[]) {
+  const state = new FlvStreamState();
+  let opened = false;
+  for (const tag of tags) {
+    const role = state.observe(tag);
+    if (role === 'metadata') continue;
+    if (!opened && role !== 'video-config' && role !== 'audio-config') {
+      o.open(state);
+      opened = true;
+    }
+    if (opened) o.write(tag);
+  }
+  return state;
+}
+
+const read = (dir: string) => readFile(join(root, dir, 'live.m3u8'), 'utf8').then(parsePlaylist);
+
+describe('playlist helpers', () => {
+  it('reads the media sequence and segments, and appends ENDLIST once, atomically', async () => {
+    const p = join(root, 'helpers.m3u8');
+    const text = '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:1.0,\nlive_007.ts\n#EXTINF:1.0,\nlive_008.ts\n';
+    writeFileSync(p, text);
+    expect(mediaSequence(text)).toBe(7);
+    expect(playlistSegments(text)).toEqual(['live_007.ts', 'live_008.ts']);
+    expect(await endPlaylist(p)).toBe(true);
+    expect(await endPlaylist(p)).toBe(true);
+    expect(await readFile(p, 'utf8')).toBe(`${text}#EXT-X-ENDLIST\n`);
+    expect(await endPlaylist(join(root, 'missing.m3u8'))).toBe(false);
+  });
+});
+
+describe('HlsOutput with FFmpeg', () => {
+  it('writes valid segments, continues the playlist on the next run, and ends it', async () => {
+    const o = output('u1');
+    await o.prepare();
+    publish(o, clip);
+    await o.close();
+    const first = await read('u1');
+    expect(first.ended).toBe(false); // omit_endlist: the publisher may come back
+    expect(first.segments.length).toBe(3);
+    const seg = join(root, 'u1', first.segments.at(-1) as string);
+    expect(await probeFormat(seg)).toBe('mpegts');
+    const streams = await probeStreams(seg);
+    expect(streams.find((s) => s.codec_type === 'video')).toMatchObject({
+      codec_name: 'h264',
+      width: 320,
+      height: 240,
+    });
+    expect(streams.find((s) => s.codec_type === 'audio')).toMatchObject({ codec_name: 'aac', sample_rate: '44100' });
+
+    // A second publisher, its timestamps starting at 0 again; short, so that the window still
+    // shows where it joined.
+    publish(
+      o,
+      clip.filter((t) => t.timestamp < 1500),
+    );
+    await o.close();
+    const second = await read('u1');
+    expect(second.mediaSequence).toBeGreaterThan(first.mediaSequence as number);
+    expect(second.discontinuities).toBe(1);
+    const numbers = second.segments.map((s) => Number(/\d+/.exec(s)?.[0]));
+    const firstLast = Number(/\d+/.exec(first.segments.at(-1) as string)?.[0]);
+    expect(Math.max(...numbers)).toBeGreaterThan(firstLast);
+
+    await o.finish();
+    const ended = await read('u1');
+    expect(ended.ended).toBe(true);
+    expect(ended.segments).toEqual(second.segments);
+    // Only what the playlist lists (FFmpeg's deletion covers its own run; the sweep the rest).
+    const files = (await readdir(join(root, 'u1'))).filter((f) => f.endsWith('.ts') || f.endsWith('.tmp'));
+    expect(files.sort()).toEqual([...ended.segments].sort());
+
+    await o.remove();
+    expect(existsSync(join(root, 'u1'))).toBe(false);
+  }, 60_000);
+
+  it('restarts a killed FFmpeg (reaped, append_list, discontinuity) and keeps going', async () => {
+    const restarts: number[] = [];
+    const o = output('u2', { restart: { initialDelayMs: 50 }, onRestart: (n) => restarts.push(n) });
+    await o.prepare();
+    const half = Math.floor(clip.length / 2);
+    const state = publish(o, clip.slice(0, half));
+    const pid = await poll(() => o.pid, 5000, 20);
+    await poll(async () => ((await read('u2').catch(() => undefined))?.segments.length ? true : undefined), 10_000);
+    process.kill(pid, 'SIGKILL');
+    const newPid = await poll(() => (o.pid !== undefined && o.pid !== pid ? o.pid : undefined), 5000, 20);
+    expect(existsSync(`/proc/${pid}`)).toBe(false); // reaped, no zombie
+    expect(newPid).not.toBe(pid);
+    expect(restarts).toEqual([1]);
+    expect(o.restarts).toBe(1);
+    // The restarted FFmpeg gets the primer from the cached state, then media from a keyframe.
+    for (const tag of clip.slice(half)) {
+      state.observe(tag);
+      o.write(tag);
+    }
+    await o.close();
+    const pl = await read('u2');
+    expect(pl.discontinuities).toBeGreaterThanOrEqual(1);
+    const seg = join(root, 'u2', pl.segments.at(-1) as string);
+    expect((await probeStreams(seg)).map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+  }, 60_000);
+
+  it('drops frames until a keyframe when FFmpeg does not read, within the queue bound', async () => {
+    const stalled = join(root, 'stalled-ffmpeg.sh');
+    writeFileSync(stalled, '#!/bin/sh\nexec sleep 30\n');
+    chmodSync(stalled, 0o755);
+    let drops = 0;
+    const o = output('u3', {
+      ffmpegPath: stalled,
+      maxQueuedBytes: 64 * 1024,
+      stop: { stdinGraceMs: 100, termGraceMs: 500 },
+      onDrop: (n) => {
+        drops += n;
+      },
+    });
+    await o.prepare();
+    const start = Date.now();
+    // Four times the clip (~600 kB) into a pipe (64 kB) + stdin buffer + a 64 kB queue.
+    for (let i = 0; i < 4; i++) publish(o, clip);
+    expect(Date.now() - start).toBeLessThan(2000); // never blocks the caller
+    expect(drops).toBeGreaterThan(0);
+    expect(o.droppedFrames).toBe(drops);
+    const pid = o.pid as number;
+    await o.close();
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+  }, 30_000);
+});
