@@ -1,13 +1,19 @@
 /**
- * The ingest service: the HTTP app (Fastify) and the RTMP listener, built from a validated
- * config and resolved binaries. `startServer` listens; `buildHttpApp` does not (tests use
- * `app.inject()`).
+ * The ingest service assembled: metrics, the stream manager (one FFmpeg per stream), the RTMP
+ * listener with publish authorization, and the HTTP app. `startServer` listens on both ports and
+ * returns a handle whose `close()` ends every playlist and stops every FFmpeg.
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { mkdir } from 'node:fs/promises';
+import { createPublishAuthorizer, type PublishAuthConfig } from '@org/auth';
+import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config';
 import type { ResolvedBinary } from './ffmpeg-resolve';
+import { HlsOutput } from './hls-output';
+import { buildHttpApp } from './http';
 import type { Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { createRtmpIngest, type RtmpIngest } from './rtmp-ingest';
+import { StreamManager } from './stream-manager';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -15,58 +21,81 @@ export interface AppDeps {
   ffmpeg: ResolvedBinary;
 }
 
-export function buildHttpApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
-    // Players poll playlists every second: per-request logs would drown everything else.
-    logController: new LogController({ disableRequestLogging: true }),
-  });
-  app.get('/healthz', async () => ({ status: 'ok', ffmpeg: deps.ffmpeg.version }));
-  return app;
-}
-
 export interface RunningServer {
   http: FastifyInstance;
-  rtmp: Server;
+  rtmp: RtmpIngest;
+  manager: StreamManager;
+  metrics: Metrics;
   httpPort: number;
   rtmpPort: number;
+  /** Stops accepting, ends every playlist, stops every FFmpeg, closes HTTP. */
   close(): Promise<void>;
+  /** Synchronous last resort for process exit: SIGKILL every FFmpeg. */
+  killChildren(): void;
 }
 
-function listenTcp(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const addr = server.address();
-      resolve(typeof addr === 'object' && addr ? addr.port : port);
-    });
-  });
+/** The @org/auth configuration: the `auth` section of the config file, with the patterns option. */
+export function authConfig(config: ServerConfig): PublishAuthConfig {
+  return { ...(config.auth ?? {}), patterns: config.patterns } as PublishAuthConfig;
 }
 
 export async function startServer(deps: AppDeps): Promise<RunningServer> {
   const { config, logger } = deps;
-  const http = buildHttpApp(deps);
-  const sockets = new Set<Socket>();
-  const rtmp = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
+  const authorizer = createPublishAuthorizer(authConfig(config));
+  let metrics!: Metrics;
+  const manager = new StreamManager({
+    outputDir: config.outputDir,
+    reconnectGraceMs: config.reconnectGraceMs,
+    cleanupDelayMs: config.cleanupDelayMs,
+    takeover: config.takeover,
+    ffmpegVersion: deps.ffmpeg.version,
+    logger,
+    counters: {
+      droppedFrames: (n) => metrics.droppedFramesTotal.inc(n),
+      ffmpegRestarts: (n) => metrics.ffmpegRestartsTotal.inc(n),
+    },
+    createOutput: (_username, dir, events, log) =>
+      new HlsOutput({
+        ...events,
+        dir,
+        ffmpegPath: deps.ffmpeg.path,
+        hlsTime: config.hlsTime,
+        hlsListSize: config.hlsListSize,
+        maxQueuedBytes: config.streamQueueBytes,
+        restart: { maxRestarts: config.ffmpegMaxRestarts, windowMs: config.ffmpegRestartWindowMs },
+        logger: log,
+      }),
   });
-  const rtmpPort = await listenTcp(rtmp, config.rtmpPort, config.rtmpHost);
-  await http.listen({ port: config.httpPort, host: config.httpHost });
+  metrics = createMetrics({ streams: manager });
+  await mkdir(config.outputDir, { recursive: true });
+  const http = buildHttpApp({ config, logger, registry: manager, metrics, ffmpegVersion: deps.ffmpeg.version });
+  const rtmp = createRtmpIngest({ config, logger: logger.child({ component: 'rtmp' }), manager, authorizer, metrics });
+  const rtmpAddr = await rtmp.listen();
+  try {
+    await http.listen({ port: config.httpPort, host: config.httpHost });
+  } catch (err) {
+    await rtmp.close();
+    throw err;
+  }
   const httpAddr = http.server.address();
   const httpPort = typeof httpAddr === 'object' && httpAddr ? httpAddr.port : config.httpPort;
+  const rtmpPort = rtmpAddr.port;
   logger.info({ rtmpPort, httpPort, outputDir: config.outputDir }, 'listening');
+  let closing: Promise<void> | undefined;
   return {
     http,
     rtmp,
+    manager,
+    metrics,
     httpPort,
     rtmpPort,
-    async close() {
-      const closed = new Promise<void>((resolve) => rtmp.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await Promise.all([closed, http.close()]);
+    close() {
+      closing ??= (async () => {
+        await Promise.all([manager.shutdown(), rtmp.close()]);
+        await http.close();
+      })();
+      return closing;
     },
+    killChildren: () => manager.killAll(),
   };
 }

@@ -35,6 +35,12 @@ export interface ServerConfig {
   idleTimeoutMs: number;
   /** `Access-Control-Allow-Origin` on HLS responses. */
   corsOrigin: string;
+  /** Bytes queued per stream in front of a slow FFmpeg before frames are dropped until a keyframe. */
+  streamQueueBytes: number;
+  /** FFmpeg restarts allowed per stream within `ffmpegRestartWindowMs`; one more crash drops the publisher. */
+  ffmpegMaxRestarts: number;
+  /** Sliding window of `ffmpegMaxRestarts`, ms. */
+  ffmpegRestartWindowMs: number;
   /** Explicit ffmpeg binary (else PATH, else the optional npm package). */
   ffmpegPath: string | undefined;
   /** Explicit ffprobe binary (same resolution order as ffmpeg). */
@@ -85,6 +91,9 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 30_000,
   corsOrigin: '*',
+  streamQueueBytes: 8 * 1024 * 1024,
+  ffmpegMaxRestarts: 5,
+  ffmpegRestartWindowMs: 60_000,
   ffmpegPath: undefined,
   ffprobePath: undefined,
   logLevel: 'info',
@@ -174,6 +183,33 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'CORS_ORIGIN',
     kind: 'string',
     description: 'Access-Control-Allow-Origin for HLS responses',
+  },
+  {
+    key: 'streamQueueBytes',
+    flag: '--stream-queue-bytes',
+    env: 'STREAM_QUEUE_BYTES',
+    kind: 'int',
+    min: 64 * 1024,
+    max: 1024 * 1024 * 1024,
+    description: 'per-stream queue in front of a slow ffmpeg; beyond it frames are dropped until a keyframe',
+  },
+  {
+    key: 'ffmpegMaxRestarts',
+    flag: '--ffmpeg-max-restarts',
+    env: 'FFMPEG_MAX_RESTARTS',
+    kind: 'int',
+    min: 0,
+    max: 1000,
+    description: 'ffmpeg restarts allowed per stream within the restart window, then the publisher is dropped',
+  },
+  {
+    key: 'ffmpegRestartWindowMs',
+    flag: '--ffmpeg-restart-window-ms',
+    env: 'FFMPEG_RESTART_WINDOW_MS',
+    kind: 'int',
+    min: 1000,
+    max: 3_600_000,
+    description: 'sliding window for --ffmpeg-max-restarts',
   },
   { key: 'ffmpegPath', flag: '--ffmpeg', env: 'FFMPEG_PATH', kind: 'path', description: 'ffmpeg binary to use' },
   { key: 'ffprobePath', flag: '--ffprobe', env: 'FFPROBE_PATH', kind: 'path', description: 'ffprobe binary to use' },

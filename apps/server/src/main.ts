@@ -4,12 +4,17 @@
  * clean shutdown on SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
+import { isAuthConfigError } from '@org/auth';
 import { type RunningServer, startServer } from './app';
 import { ConfigError, helpText, loadConfig } from './config';
 import { BinaryNotFoundError, resolveBinary } from './ffmpeg-resolve';
 import { createLogger } from './logger';
 
-const SHUTDOWN_DEADLINE_MS = 10_000;
+/**
+ * Hard limit for a graceful shutdown. Below the 10 s a supervisor usually allows before SIGKILL;
+ * FFmpeg's own stop sequence (stdin close 3 s → SIGTERM 2 s → SIGKILL) fits in it.
+ */
+const SHUTDOWN_DEADLINE_MS = 9_000;
 
 function version(): string {
   try {
@@ -59,10 +64,18 @@ async function main(): Promise<void> {
   try {
     server = await startServer({ config, logger, ffmpeg });
   } catch (err) {
+    if (isAuthConfigError(err)) {
+      logger.fatal({ code: err.code }, `invalid auth configuration: ${err.message}`);
+      process.stderr.write(`error: auth: ${err.message}\n`);
+      process.exit(2);
+    }
     const e = err as NodeJS.ErrnoException;
     logger.fatal({ err: e }, `cannot start: ${e.code ?? ''} ${e.message}`);
     process.exit(1);
   }
+  // Whatever ends the process (deadline, a crash in a handler), no FFmpeg is left behind: they
+  // would exit on their own once stdin closes, but not at once if one is stuck.
+  process.on('exit', () => server.killChildren());
 
   let stopping = false;
   const shutdown = (reason: string, code: number) => {

@@ -1,0 +1,157 @@
+/**
+ * The RTMP listener: @org/rtmp's server with the configured limits, @org/auth deciding every
+ * publish, and the stream manager taking the accepted ones. One pino child logger per connection
+ * (`{conn}`); refusals are logged with their code and counted.
+ */
+import type { AddressInfo } from 'node:net';
+import type { PublishAuthorizer } from '@org/auth';
+import { createRtmpServer, type RtmpConnection, type RtmpError, RtmpRejection, type RtmpServer } from '@org/rtmp';
+import type { ServerConfig } from './config';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import { PublishRefusal, type PublishSession, type StreamManager } from './stream-manager';
+
+export interface RtmpIngestDeps {
+  config: ServerConfig;
+  logger: Logger;
+  manager: StreamManager;
+  authorizer: PublishAuthorizer;
+  metrics?: Metrics;
+}
+
+export interface RtmpIngest {
+  readonly server: RtmpServer;
+  listen(): Promise<AddressInfo>;
+  /** Stops accepting and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Close reasons that are part of normal life, not worth a warning. */
+const ORDINARY_CLOSE = new Set(['ERR_RTMP_REJECTED', 'ERR_RTMP_SOCKET']);
+
+interface ConnState {
+  log: Logger;
+  session: PublishSession | undefined;
+  closed: boolean;
+  countedBytes: number;
+}
+
+export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
+  const { config, logger, manager, authorizer, metrics } = deps;
+  const states = new WeakMap<RtmpConnection, ConnState>();
+
+  const countBytes = (conn: RtmpConnection, st: ConnState) => {
+    const delta = conn.bytesIn - st.countedBytes;
+    if (delta > 0) {
+      st.countedBytes = conn.bytesIn;
+      metrics?.bytesInTotal.inc(delta);
+    }
+  };
+
+  const refuse = (st: ConnState, result: string, status: string, description: string, extra: object = {}) => {
+    metrics?.publishesTotal.inc({ result: 'refused', reason: result });
+    st.log.warn({ code: result, status, reason: description, ...extra }, 'publish refused');
+    return new RtmpRejection(status, description);
+  };
+
+  const server = createRtmpServer({
+    handshakeTimeout: config.handshakeTimeoutMs,
+    idleTimeout: config.idleTimeoutMs,
+    async onPublish(info, conn) {
+      const st = states.get(conn);
+      if (!st) throw new RtmpRejection('NetStream.Publish.Rejected', 'internal error');
+      const decision = await authorizer.authorize({
+        app: info.app,
+        streamName: info.streamName,
+        clientAddress: conn.remoteAddress,
+        clientId: conn.id,
+        publishType: info.publishType,
+        ...(info.connect.tcUrl !== undefined ? { tcUrl: info.connect.tcUrl } : {}),
+        ...(info.connect.flashVer !== undefined ? { flashVer: info.connect.flashVer } : {}),
+      });
+      if (!decision.allowed) {
+        throw refuse(st, decision.code, decision.status, decision.reason, {
+          app: info.app,
+          name: info.streamName.split('?')[0],
+          cause: decision.cause,
+        });
+      }
+      let session: PublishSession;
+      try {
+        session = await manager.publish({
+          username: decision.username,
+          app: decision.vars.app,
+          publisher: {
+            id: conn.id,
+            disconnect(reason, status) {
+              conn.close(status ? new RtmpRejection(status.code, status.description) : reason);
+            },
+          },
+        });
+      } catch (err) {
+        if (err instanceof PublishRefusal) {
+          throw refuse(st, err.code, err.status, err.description, { username: decision.username });
+        }
+        throw err;
+      }
+      if (st.closed) {
+        // The client went away while we were deciding.
+        session.end('disconnected during publish');
+        return;
+      }
+      st.session = session;
+      st.log = st.log.child({ stream: decision.username });
+      metrics?.publishesTotal.inc({ result: 'accepted', reason: 'ok' });
+      st.log.info({ app: info.app, publishType: info.publishType }, 'publishing');
+    },
+  });
+
+  server.on('connection', (conn) => {
+    const st: ConnState = {
+      log: logger.child({ conn: conn.id }),
+      session: undefined,
+      closed: false,
+      countedBytes: 0,
+    };
+    states.set(conn, st);
+    metrics?.rtmpConnectionsTotal.inc();
+    metrics?.rtmpConnectionsActive.inc();
+    st.log.debug({ remote: `${conn.remoteAddress}:${conn.remotePort}` }, 'rtmp connection');
+    conn.on('connect', (info) => st.log.debug({ app: info.app, flashVer: info.flashVer }, 'rtmp connect'));
+    conn.on('metadata', (data) => st.session?.metadata(data));
+    conn.on('audio', (m) => {
+      st.session?.audio(m.timestamp, m.payload);
+      countBytes(conn, st);
+    });
+    conn.on('video', (m) => {
+      st.session?.video(m.timestamp, m.payload);
+      countBytes(conn, st);
+    });
+    conn.on('unpublish', (_info, reason) => {
+      const session = st.session;
+      st.session = undefined;
+      session?.end(reason);
+    });
+    conn.on('close', (err?: RtmpError) => {
+      st.closed = true;
+      countBytes(conn, st);
+      metrics?.rtmpConnectionsActive.dec();
+      const session = st.session;
+      st.session = undefined;
+      session?.end(err?.code ?? 'disconnected');
+      if (err && !ORDINARY_CLOSE.has(err.code)) {
+        st.log.warn({ code: err.code, reason: err.message, bytesIn: conn.bytesIn }, 'rtmp connection closed');
+      } else {
+        st.log.debug({ bytesIn: conn.bytesIn }, 'rtmp connection closed');
+      }
+    });
+  });
+  server.on('drop', (peer) => logger.warn({ remote: peer.remoteAddress }, 'rtmp connection dropped: too many'));
+  server.on('error', (err) => logger.error({ err }, 'rtmp listener error'));
+
+  return {
+    server,
+    listen: () => server.listen(config.rtmpPort, config.rtmpHost),
+    close: () => server.close(),
+  };
+}
