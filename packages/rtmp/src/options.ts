@@ -76,6 +76,13 @@ export interface ChunkDecoderOptions {
    * @default 262144 (256 KiB, {@link DEFAULT_PAYLOAD_SLAB_SIZE})
    */
   payloadSlabSize?: number;
+  /**
+   * Let `push` reassemble a multi-chunk message inside the pushed buffer when all its chunks are
+   * there, overwriting their headers, and return a view instead of a copy. Faster (no fresh memory
+   * to fill); only for input nobody reads after pushing it, such as `net.Socket` `'data'` Buffers.
+   * @default false
+   */
+  inPlace?: boolean;
 }
 
 /** Options of {@link ChunkEncoder}. */
@@ -122,6 +129,13 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
   return value;
 }
 
+/** Returns `value` if it is a boolean, `fallback` if undefined; throws otherwise. */
+export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidOption(name, 'a boolean', value);
+  return value;
+}
+
 /** Chunk decoder options with defaults filled in and ranges checked. */
 export interface ResolvedChunkDecoderOptions {
   maxMessageSize: number;
@@ -129,6 +143,7 @@ export interface ResolvedChunkDecoderOptions {
   maxChunkStreams: number;
   maxPendingBytes: number;
   payloadSlabSize: number;
+  inPlace: boolean;
 }
 
 /** Fills in defaults of {@link ChunkDecoderOptions} and validates each option once. */
@@ -145,6 +160,7 @@ export function resolveChunkDecoderOptions(options: ChunkDecoderOptions = {}): R
       Number.MAX_SAFE_INTEGER,
     ),
     payloadSlabSize: slabOption(options.payloadSlabSize),
+    inPlace: booleanOption('inPlace', options.inPlace, false),
   };
 }
 

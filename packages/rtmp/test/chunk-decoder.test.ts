@@ -410,6 +410,13 @@ describe('ChunkDecoder: header forms', () => {
     expect(decoder.pendingMessageBytes).toBe(0);
   });
 
+  it.each(cases)('$name: inPlace gives the same messages at every split offset', ({ bytes, messages }) => {
+    for (let i = 0; i <= bytes.length; i++) {
+      const pieces = splitAt(bytes, [i]).map((p) => Uint8Array.from(p));
+      expect(decodeAll(pieces, { inPlace: true }).messages, `split at ${i}`).toEqual(messages);
+    }
+  });
+
   it.each(cases)('$name: identical at every split offset and byte by byte', ({ bytes, messages }) => {
     for (let i = 0; i <= bytes.length; i++) {
       expect(decodeAll(splitAt(bytes, [i])).messages, `split at ${i}`).toEqual(messages);
@@ -454,6 +461,49 @@ describe('ChunkDecoder: behaviour', () => {
     const [big] = new ChunkDecoder({ payloadSlabSize: 512 }).push(two.subarray(0, 143));
     expect(big!.payload.buffer.byteLength).toBe(130);
     expect(Uint8Array.from(big!.payload)).toEqual(seq(130));
+  });
+
+  it('inPlace: reassembles a message whose chunks are all present inside the pushed buffer', () => {
+    const input = b(
+      [0x03, u24(0), u24(2), 0x14, le32(0), [9, 9]], // a single-chunk message before it
+      [0x06, u24(0), u24(300), 0x09, le32(1)], // fmt 0 header, csid 6, 300 bytes
+      seq(300).subarray(0, 128),
+      0xc6,
+      seq(300).subarray(128, 256),
+      0xc6,
+      seq(300).subarray(256),
+      [0x04, u24(0), u24(1), 0x08, le32(1), 0x05], // a message after it
+    );
+    const copy = Uint8Array.from(input);
+    const out = new ChunkDecoder({ inPlace: true }).push(input);
+    expect(plain(out)).toEqual([msg(3, 20, 0, 0, b(9, 9)), msg(6, 9, 1, 0, seq(300)), msg(4, 8, 1, 0, b(5))]);
+    // The payload is a view of the input, whose bytes were moved over the two continuation headers.
+    expect(out[1]!.payload.buffer).toBe(input.buffer);
+    expect(out[1]!.payload.byteOffset).toBe(input.byteOffset + 26);
+    // Only the message's own span changed: bytes before it and after it are as pushed.
+    expect(input.subarray(0, 26)).toEqual(copy.subarray(0, 26));
+    expect(input.subarray(26 + 302)).toEqual(copy.subarray(26 + 302));
+    // Without the option the input is left alone.
+    const untouched = Uint8Array.from(copy);
+    new ChunkDecoder().push(untouched);
+    expect(untouched).toEqual(copy);
+  });
+
+  it('inPlace: falls back to copying when chunks are missing or interleaved', () => {
+    const interleaved = b(
+      [0x06, u24(0), u24(200), 0x09, le32(1), seq(128)], // video chunk 1
+      [0x04, u24(0), u24(1), 0x08, le32(1), 0x05], // audio between the chunks
+      [0xc6, seq(72, 128)], // video chunk 2
+    );
+    const copy = Uint8Array.from(interleaved);
+    expect(plain(new ChunkDecoder({ inPlace: true }).push(interleaved))).toEqual([
+      msg(4, 8, 1, 0, b(5)),
+      msg(6, 9, 1, 0, seq(200)),
+    ]);
+    expect(interleaved).toEqual(copy);
+    const d = new ChunkDecoder({ inPlace: true });
+    expect(d.push(copy.subarray(0, 100))).toEqual([]);
+    expect(d.pendingMessageBytes).toBe(200);
   });
 
   // Regression (found by the split-offset test while writing the decoder): a fmt 3 header whose
@@ -662,6 +712,7 @@ describe('ChunkDecoder: options', () => {
     [{ maxPendingBytes: -1 }, 'options.maxPendingBytes'],
     [{ maxPendingBytes: '1' as unknown as number }, 'options.maxPendingBytes'],
     [{ payloadSlabSize: 3 }, 'options.payloadSlabSize must be 0 or an integer in 4..1073741824'],
+    [{ inPlace: 1 as unknown as boolean }, 'options.inPlace must be a boolean'],
   ] as const)('%o is refused', (options, says) => {
     let caught: unknown;
     try {

@@ -131,13 +131,14 @@ function encodeEvents(
   return { wire: concatBytes(pieces), expected: plain(expected) };
 }
 
-function decodeSplit(wire: Uint8Array, cuts: number[]): RtmpMessage[] {
+function decodeSplit(wire: Uint8Array, cuts: number[], inPlace = false): RtmpMessage[] {
   const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
-  const dec = new ChunkDecoder({ maxChunkStreams: 65598 });
+  const dec = new ChunkDecoder({ maxChunkStreams: 65598, inPlace });
   const out: RtmpMessage[] = [];
   let prev = 0;
   for (const p of [...points, wire.length]) {
-    out.push(...dec.push(wire.subarray(prev, p)));
+    // In place mode may rewrite what it is given, so it gets a copy, as a socket's fresh Buffer.
+    out.push(...dec.push(inPlace ? wire.slice(prev, p) : wire.subarray(prev, p)));
     prev = p;
   }
   expect(dec.bytesReceived).toBe(wire.length);
@@ -153,9 +154,10 @@ describe('chunk encoder → decoder round trip', () => {
         chunkSizeArb,
         fc.array(fc.nat(), { maxLength: 30 }),
         fc.array(fc.nat(), { maxLength: 12 }),
-        (events, chunkSize, picks, cuts) => {
+        fc.boolean(),
+        (events, chunkSize, picks, cuts, inPlace) => {
           const { wire, expected } = encodeEvents(events, chunkSize, picks);
-          expect(decodeSplit(wire, cuts)).toEqual(expected);
+          expect(decodeSplit(wire, cuts, inPlace)).toEqual(expected);
         },
       ),
       { numRuns: 300 },
@@ -218,6 +220,7 @@ describe('chunk encoder → decoder round trip', () => {
           expect(pieces[2]).toHaveLength(5);
           for (const wire of [concatBytes([...pieces, ...tail]), concatBytes([...obs, ...tail])]) {
             expect(decodeSplit(wire, cuts)).toEqual(plain([message, next]));
+            expect(decodeSplit(wire, cuts, true)).toEqual(plain([message, next]));
           }
         },
       ),

@@ -98,6 +98,8 @@ const optionsArb: fc.Arbitrary<ChunkDecoderOptions | undefined> = fc.oneof(
     maxChunkStreams: fc.integer({ min: 1, max: 8 }),
     maxPendingBytes: fc.integer({ min: 1, max: 100000 }),
     maxChunkSize: fc.integer({ min: 1, max: 0x7fffffff }),
+    payloadSlabSize: fc.constantFrom(0, 4, 4096, 262144),
+    inPlace: fc.boolean(),
   }),
 );
 
@@ -110,7 +112,7 @@ function feed(bytes: Uint8Array, cuts: number[], options: ChunkDecoderOptions | 
   for (const p of [...points, bytes.length]) {
     let out: RtmpMessage[];
     try {
-      out = dec.push(bytes.subarray(prev, p));
+      out = dec.push(options?.inPlace ? bytes.slice(prev, p) : bytes.subarray(prev, p));
     } catch (err) {
       if (!isRtmpError(err)) throw err;
       // Once failed, the decoder keeps throwing the same error.

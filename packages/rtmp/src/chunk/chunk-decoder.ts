@@ -60,6 +60,11 @@ class ChunkStreamState {
  * stream is split across pushes. The decoder applies Set Chunk Size and Abort itself and still
  * returns those messages.
  *
+ * With `inPlace: true`, a multi-chunk message whose chunks all arrive in one push is reassembled
+ * inside the pushed buffer (its chunk headers are overwritten) and returned as a view: no copy into
+ * fresh memory, which is what limits throughput at large chunk sizes. Use it only when nothing else
+ * reads a buffer after pushing it, as with `net.Socket` `'data'` chunks.
+ *
  * Payload ownership: every payload is a Node `Buffer` (typed as `Uint8Array`) that stays valid after
  * `push` returns. A message carried by a single chunk that arrives whole inside one push is a view of
  * the pushed bytes (no copy); every other payload is assembled in a buffer reserved once, at the
@@ -268,6 +273,10 @@ export class ChunkDecoder {
       this.deliver(cs, Buffer.from(src.buffer, src.byteOffset + off, length), out);
       return off + length;
     }
+    if (this.opts.inPlace) {
+      const next = this.reassembleInPlace(cs, src, off, end, out);
+      if (next >= 0) return next;
+    }
     if (this.pendingBytes + length > this.opts.maxPendingBytes) {
       throw new RtmpProtocolError(
         'ERR_RTMP_PENDING_BYTES',
@@ -281,6 +290,48 @@ export class ChunkDecoder {
     this.current = cs;
     this.state = STATE_PAYLOAD;
     return off;
+  }
+
+  /**
+   * `inPlace` mode: when every chunk of a new message is present and its continuation chunks follow
+   * directly (fmt 3, 1-byte basic header, no extended timestamp), squeezes the continuation headers
+   * out of `src` with `copyWithin` and delivers a view of the result: no allocation, and the bytes
+   * moved are the ones just received (still in cache). Only `src[off..end of message)` is rewritten;
+   * bytes before it (views already delivered) and after it are untouched. Returns the offset after the
+   * message, or -1 (nothing changed) when the message does not qualify.
+   */
+  private reassembleInPlace(
+    cs: ChunkStreamState,
+    src: Uint8Array,
+    off: number,
+    end: number,
+    out: RtmpMessage[],
+  ): number {
+    const length = cs.length;
+    const size = this._chunkSize;
+    // A message that fits one chunk gets here only when part of it is missing.
+    if (cs.id >= 64 || cs.hasExtended || length <= size || off + size > end) return -1;
+    const continuation = 0xc0 | cs.id;
+    let p = off + size;
+    let got = size;
+    while (got < length) {
+      const n = Math.min(length - got, size);
+      if (p + 1 + n > end || src[p] !== continuation) return -1;
+      p += 1 + n;
+      got += n;
+    }
+    let from = off + size;
+    let to = from;
+    const stop = off + length;
+    while (to < stop) {
+      from++;
+      const n = Math.min(stop - to, size);
+      src.copyWithin(to, from, from + n);
+      from += n;
+      to += n;
+    }
+    this.deliver(cs, Buffer.from(src.buffer, src.byteOffset + off, length), out);
+    return p;
   }
 
   /**
