@@ -105,6 +105,7 @@ describe('raw requests against known streams', () => {
   it('serves the legitimate files (the attacks below are refused for their shape, not by accident)', async () => {
     expect((await rawRequest(port, 'GET /stream/victim/live.m3u8 HTTP/1.1')).status).toBe(200);
     expect((await rawRequest(port, 'GET /stream/victim/live_000.ts HTTP/1.1')).status).toBe(200);
+    expect((await rawRequest(port, `GET http://127.0.0.1:${port}/stream/victim/live.m3u8 HTTP/1.1`)).status).toBe(200);
   });
 
   it.each([
@@ -128,6 +129,8 @@ describe('raw requests against known streams', () => {
     'GET /stream/..%5c..%5csecret/live.m3u8 HTTP/1.1',
     'GET http://127.0.0.1/stream/victim/../../secret.txt HTTP/1.1',
     'HEAD /stream/victim/live_001.ts HTTP/1.1',
+    'GET * HTTP/1.1',
+    'OPTIONS * HTTP/1.1',
   ])('%s → 4xx without the sentinel', async (line) => {
     const res = await rawRequest(port, line);
     expect(res.text).not.toContain(token);

@@ -146,7 +146,9 @@ main { max-width: 1100px; margin: 0 auto; padding: 24px; }
 h1 small { color: var(--muted); font-weight: normal; font-size: 0.6em; }
 a { color: var(--accent); }
 table { width: 100%; border-collapse: collapse; }
+.table-wrap { overflow-x: auto; }
 th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+td.wrap { white-space: normal; min-width: 12em; }
 th { color: var(--muted); font-weight: 600; font-size: 13px; text-transform: uppercase; letter-spacing: 0.04em; }
 code { background: #22262d; padding: 1px 5px; border-radius: 4px; }
 .muted, .empty { color: var(--muted); }

@@ -4,7 +4,7 @@
  *
  * | code                        | status | meaning                                                               |
  * | --------------------------- | ------ | --------------------------------------------------------------------- |
- * | `ERR_HTTP_BAD_URL`          | 400    | the URL could not be decoded (invalid percent-encoding, overlong UTF-8) or a parameter is too long |
+ * | `ERR_HTTP_BAD_URL`          | 400    | the URL could not be decoded (invalid percent-encoding, overlong UTF-8), a parameter is too long, or the target is not a path (`*`) |
  * | `ERR_HTTP_BAD_USERNAME`     | 400    | `:username` fails the @org/auth username rule                         |
  * | `ERR_HTTP_BAD_FILE_NAME`    | 400    | the file name is not one safe path segment (`/`, `\`, `%`, NUL, dots…) |
  * | `ERR_HTTP_NOT_FOUND`        | 404    | no such route, or a well-formed name that is neither `live.m3u8` nor `live_NNN.ts`, or a file that does not exist |

@@ -173,6 +173,14 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
     index: false,
   });
 
+  // Only origin-form (`/path`) and absolute-form (`http://host/path`) targets name a resource here;
+  // Fastify would otherwise route the asterisk-form `*` as `/`.
+  app.addHook('onRequest', async (req) => {
+    const target = req.raw.url ?? '';
+    if (!target.startsWith('/') && !/^https?:\/\//i.test(target)) {
+      throw new HttpError('ERR_HTTP_BAD_URL', 'request target must be a path');
+    }
+  });
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     return payload;

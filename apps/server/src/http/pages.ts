@@ -72,7 +72,11 @@ function streamRow(s: PublicStream): string {
     `<span class="state state-${escapeHtml(s.state)}">${escapeHtml(s.state)}</span>`,
     `<a href="${escapeHtml(s.watch)}">watch</a> · <a href="${escapeHtml(s.playlist)}">m3u8</a>`,
   ];
-  return `<tr data-username="${escapeHtml(s.username)}">${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+  /** The codecs column is the one long free-text cell: let it wrap. */
+  const CODECS_COLUMN = 3;
+  return `<tr data-username="${escapeHtml(s.username)}">${cells
+    .map((c, i) => (i === CODECS_COLUMN ? `<td class="wrap">${c}</td>` : `<td>${c}</td>`))
+    .join('')}</tr>`;
 }
 
 /** The status page: every known stream, or an empty-state message; reloads itself. */
@@ -80,12 +84,12 @@ export function renderStatusPage(streams: readonly PublicStream[]): string {
   const content =
     streams.length === 0
       ? '<p class="empty" id="empty">No stream is live right now. Publish to <code>rtmp://&lt;host&gt;/live/&lt;app&gt;/&lt;username&gt;</code> and it will show up here.</p>'
-      : `<table id="streams">
+      : `<div class="table-wrap"><table id="streams">
 <thead><tr><th>Username</th><th>App</th><th>Live for</th><th>Codecs</th><th>Resolution</th><th>Bitrate</th><th>Viewers</th><th>State</th><th></th></tr></thead>
 <tbody>
 ${streams.map(streamRow).join('\n')}
 </tbody>
-</table>`;
+</table></div>`;
   return layout(
     'Live streams',
     `<main>

@@ -170,6 +170,7 @@ const ATTACKS: readonly string[] = [
   'GET file:///etc/passwd HTTP/1.1',
   'GET ../secret.txt HTTP/1.1',
   'GET * HTTP/1.1',
+  'OPTIONS * HTTP/1.1',
   // Other routes that take a parameter.
   'GET /assets/../../secret.txt HTTP/1.1',
   'GET /assets/..%2f..%2fsecret.txt HTTP/1.1',
