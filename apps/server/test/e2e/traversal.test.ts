@@ -77,9 +77,9 @@ function startServer(outputDir: string): Promise<Server> {
   });
 }
 
-/** SIGTERM by PID, then wait for the exit (SIGKILL after a deadline). */
-async function stopServer(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
+/** SIGTERM by PID, then wait for the exit (SIGKILL after a deadline). Serves the publisher too. */
+async function stopServer(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   proc.kill('SIGTERM');
   const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
@@ -184,26 +184,80 @@ const ATTACKS: readonly string[] = [
   'POST /stream/x/..%2fsecret.txt HTTP/1.1',
 ];
 
+/** The same tricks aimed through a stream that is live, so they get past the unknown-stream gate. */
+const LIVE_ATTACKS: readonly string[] = [
+  'GET /stream/victim/../secret.txt HTTP/1.1',
+  'GET /stream/victim/../../secret.txt HTTP/1.1',
+  'GET /stream/victim/..%2f..%2fsecret.txt HTTP/1.1',
+  'GET /stream/victim/%2e%2e%2f%2e%2e%2fsecret.txt HTTP/1.1',
+  'GET /stream/victim/%2e%2e HTTP/1.1',
+  'GET /stream/victim/..%252f..%252fsecret.txt HTTP/1.1',
+  'GET /stream/victim/..\\..\\secret.txt HTTP/1.1',
+  'GET /stream/victim/..%5c..%5csecret.txt HTTP/1.1',
+  'GET /stream/victim/secret.txt%00.ts HTTP/1.1',
+  'GET /stream/victim/%c0%ae%c0%ae%c0%afsecret.txt HTTP/1.1',
+  'GET /stream/victim%2f..%2f..%2f/live.m3u8 HTTP/1.1',
+  'GET http://127.0.0.1/stream/victim/../../secret.txt HTTP/1.1',
+  // A symlink planted in the live stream's directory, named like a segment.
+  'GET /stream/victim/live_999.ts HTTP/1.1',
+  'HEAD /stream/victim/live_999.ts HTTP/1.1',
+];
+const LIVE_TIMEOUT_MS = 30_000;
+/** The publisher stops by itself after this long even if cleanup never runs. */
+const PUBLISH_SECONDS = 60;
+
 let tmp: string;
 let token: string;
 let server: Server | undefined;
+let publisher: ChildProcess | undefined;
 
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'e2e-traversal-'));
-  token = `TOKEN-${randomBytes(16).toString('hex')}`;
-  const outputDir = join(tmp, 'streams');
-  await mkdir(outputDir, { recursive: true });
-  await writeFile(join(tmp, 'secret.txt'), token);
-  await mkdir(join(tmp, 'etc'));
-  await writeFile(join(tmp, 'etc', 'passwd'), token);
-  // A stream-looking directory under the root that is a symlink to outside it.
-  await mkdir(join(tmp, 'outside'));
-  await writeFile(join(tmp, 'outside', 'live.m3u8'), `#EXTM3U\n#${token}\n`);
-  await symlink(join(tmp, 'outside'), join(outputDir, 'x'));
-  server = await startServer(outputDir);
-});
+beforeAll(
+  async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'e2e-traversal-'));
+    token = `TOKEN-${randomBytes(16).toString('hex')}`;
+    const outputDir = join(tmp, 'streams');
+    await mkdir(outputDir, { recursive: true });
+    await writeFile(join(tmp, 'secret.txt'), token);
+    await mkdir(join(tmp, 'etc'));
+    await writeFile(join(tmp, 'etc', 'passwd'), token);
+    // A stream-looking directory under the root that is a symlink to outside it.
+    await mkdir(join(tmp, 'outside'));
+    await writeFile(join(tmp, 'outside', 'live.m3u8'), `#EXTM3U\n#${token}\n`);
+    await symlink(join(tmp, 'outside'), join(outputDir, 'x'));
+    server = await startServer(outputDir);
+    publisher = spawn(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-nostdin',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=160x120:rate=10',
+        '-t',
+        String(PUBLISH_SECONDS),
+      ]
+        .concat(['-c:v', 'libx264', '-preset', 'veryfast', '-g', '10', '-pix_fmt', 'yuv420p', '-f', 'flv'])
+        .concat([`rtmp://127.0.0.1:${server.rtmpPort}/live/test/victim`]),
+      { stdio: 'ignore' },
+    );
+    const deadline = Date.now() + LIVE_TIMEOUT_MS;
+    let status = 0;
+    while (Date.now() < deadline && publisher.exitCode === null) {
+      status = (await rawRequest(server.httpPort, 'GET /stream/victim/live.m3u8 HTTP/1.1')).status;
+      if (status === 200) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    if (status !== 200) throw new Error(`victim stream never went live (last status ${status})`);
+    await symlink(join(tmp, 'secret.txt'), join(outputDir, 'victim', 'live_999.ts'));
+  },
+  LIVE_TIMEOUT_MS + START_TIMEOUT_MS + 5_000,
+);
 
 afterAll(async () => {
+  await stopServer(publisher);
   if (server) await stopServer(server.proc);
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
@@ -216,9 +270,21 @@ describe('raw path traversal attempts', () => {
     expect(res.status, res.text.slice(0, 500)).toBeLessThan(500);
   });
 
+  it.each(LIVE_ATTACKS)('%s (live stream) → 4xx without the sentinel', async (line) => {
+    const res = await rawRequest(server!.httpPort, line);
+    expect(res.text).not.toContain(token);
+    expect(res.status, res.text.slice(0, 500)).toBeGreaterThanOrEqual(400);
+    expect(res.status, res.text.slice(0, 500)).toBeLessThan(500);
+  });
+
   it('is still healthy afterwards and serves nothing through the planted symlink', async () => {
     const health = await rawRequest(server!.httpPort, 'GET /healthz HTTP/1.1');
     expect(health.status).toBe(200);
+    expect((await rawRequest(server!.httpPort, 'GET /stream/victim/live.m3u8 HTTP/1.1')).status).toBe(200);
+    // The planted link is refused by the realpath check itself, not by some earlier accident.
+    const planted = await rawRequest(server!.httpPort, 'GET /stream/victim/live_999.ts HTTP/1.1');
+    expect(planted.status).toBe(403);
+    expect(planted.text).toContain('ERR_HTTP_PATH_ESCAPE');
     const viaLink = await rawRequest(server!.httpPort, 'GET /stream/x/live.m3u8 HTTP/1.1');
     expect(viaLink.status).toBeGreaterThanOrEqual(400);
     expect(viaLink.text).not.toContain(token);
