@@ -39,11 +39,14 @@ export interface FfmpegArgsOptions {
   append: boolean;
   /**
    * Read the input at its native rate (`-re`). Off by default, deliberately: the input is a live
-   * RTMP publish that is already paced by the publisher, and `-re` only adds delay. Measured on
-   * this machine (1 s segments, real-time paced input): keyframe → segment listed 1.02 s median
-   * without `-re`, 1.30–2.62 s with it; first playlist after the first frame 1.05 s vs 1.34–2.65 s.
-   * Worse, after a stall `-re` refuses to catch up, so the backlog in our queue would turn into
-   * dropped frames. (`-fflags nobuffer` was measured too: 3.0 s, it delays the first segment.)
+   * RTMP publish that is already paced by the publisher, and `-re` only adds delay. Measured
+   * through the whole server on this machine (320x240 H.264 + AAC, 1 s GOP, an RtmpClient pacing
+   * the clip in real time, playlist polled every 10 ms, 19 segments): without `-re` the first
+   * playlist came 1054–1056 ms after the publish and a keyframe's segment was listed 1017–1020 ms
+   * (median, max 1035) after the keyframe was sent, i.e. one segment duration plus ~20 ms; with
+   * `-re` 1596 ms and 1572 ms (FFmpeg alone: up to 2.6 s). Worse, after a stall `-re` refuses to
+   * catch up, so a backlog in our queue would turn into dropped frames. (`-fflags nobuffer` was
+   * measured too: 3.0 s, it delays the first segment.)
    */
   realtime?: boolean;
   /** FFmpeg log level for stderr. Default `warning`. */
