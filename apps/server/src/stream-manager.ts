@@ -94,7 +94,20 @@ export interface StreamManagerOptions {
   now?: () => number;
   /** Window of the bitrate estimate, ms. Default 5000. */
   bitrateWindowMs?: number;
+  /**
+   * A live publisher that sent no media for this long is presumed gone (a dropped link whose TCP
+   * connection has not timed out yet): a new publisher for the username replaces it instead of
+   * being refused as a duplicate. Default {@link DEFAULT_STALE_PUBLISHER_MS}.
+   */
+  stalePublisherMs?: number;
 }
+
+/**
+ * 5 s: encoders send media many times a second, so this much silence means the link is gone, while
+ * the connection itself may take the idle timeout (30 s) to notice; the publisher reconnecting
+ * meanwhile must not be refused for that long.
+ */
+export const DEFAULT_STALE_PUBLISHER_MS = 5000;
 
 export interface PublishRequest {
   username: string;
@@ -127,6 +140,8 @@ interface Entry {
   removed: Promise<void> | undefined;
   hurryRemoval: (() => void) | undefined;
   bytesIn: number;
+  /** Last media message from the current publisher (or its publish), ms. */
+  lastMediaAt: number;
   /** Bytes per time bucket, a ring indexed by bucket number modulo RATE_BUCKETS. */
   rate: { index: number[]; bytes: number[] };
   viewers: Map<string, number>;
@@ -268,13 +283,18 @@ export class StreamManager implements StreamRegistry {
       throw new PublishRefusal('duplicate', PublishStatus.BadName, `stream "${username}" is ending; retry`);
     }
     if (existing?.state === 'live') {
-      if (!this.o.takeover) {
+      const silentMs = this.now() - existing.lastMediaAt;
+      const stale = silentMs >= (this.o.stalePublisherMs ?? DEFAULT_STALE_PUBLISHER_MS);
+      if (!this.o.takeover && !stale) {
         existing.log.warn({ conn: req.publisher.id, current: existing.publisher?.id }, 'duplicate publisher refused');
         throw new PublishRefusal('duplicate', PublishStatus.BadName, `"${username}" is already publishing`);
       }
       const old = existing.publisher;
       const oldSession = existing.session;
-      existing.log.info({ conn: req.publisher.id, replaced: old?.id }, 'publisher taken over by a newer one');
+      existing.log.info(
+        { conn: req.publisher.id, replaced: old?.id, silentMs },
+        stale ? 'silent publisher replaced by a newer one' : 'publisher taken over by a newer one',
+      );
       if (oldSession) oldSession.active = false;
       existing.session = undefined;
       existing.publisher = undefined;
@@ -319,6 +339,7 @@ export class StreamManager implements StreamRegistry {
       removed: undefined,
       hurryRemoval: undefined,
       bytesIn: 0,
+      lastMediaAt: this.now(),
       rate: { index: [], bytes: [] },
       viewers: new Map(),
       codecs: {},
@@ -334,6 +355,7 @@ export class StreamManager implements StreamRegistry {
     entry.publisher = req.publisher;
     entry.session = session;
     entry.since = this.now();
+    entry.lastMediaAt = entry.since;
     entry.app = req.app;
     entry.codecs = {};
     return session;
@@ -424,6 +446,7 @@ export class StreamManager implements StreamRegistry {
   }
 
   countBytes(entry: Entry, n: number): void {
+    entry.lastMediaAt = this.now();
     entry.bytesIn += n;
     this.o.counters?.bytesIn?.(n);
     const bucket = Math.floor(this.now() / (this.windowMs / RATE_BUCKETS));

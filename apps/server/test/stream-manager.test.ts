@@ -180,6 +180,25 @@ describe('publishing', () => {
     expect(outputs[0]?.calls).toEqual(['prepare', 'open']);
   });
 
+  it('a publisher silent for 5 s is presumed gone: the newcomer replaces it (dropped link, socket not yet timed out)', async () => {
+    make();
+    const p1 = new FakePublisher('c1');
+    const first = await manager.publish({ username: 'alice', app: 'a', publisher: p1 });
+    start(first);
+    await vi.advanceTimersByTimeAsync(4000);
+    first.video(4000, INTER);
+    await vi.advanceTimersByTimeAsync(4999);
+    await expect(
+      manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c2') }),
+    ).rejects.toMatchObject({ code: 'duplicate' });
+    await vi.advanceTimersByTimeAsync(1);
+    const second = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c3') });
+    expect(p1.disconnects).toHaveLength(1);
+    start(second, 9000);
+    expect(outputs).toHaveLength(1);
+    expect(outputs[0]?.calls).toEqual(['prepare', 'open', 'open']);
+  });
+
   it('with takeover, the newer publisher replaces the older on the same output', async () => {
     make({ takeover: true });
     const p1 = new FakePublisher('c1');
