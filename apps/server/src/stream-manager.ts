@@ -138,7 +138,9 @@ interface Entry {
   cleanupTimer: NodeJS.Timeout | undefined;
   /** Resolves once the stream is removed (set when it starts ending). */
   removed: Promise<void> | undefined;
+  /** Cuts the cleanup delay short (a new publisher waits for the removal). */
   hurryRemoval: (() => void) | undefined;
+  hurried: boolean;
   bytesIn: number;
   /** Last media message from the current publisher (or its publish), ms. */
   lastMediaAt: number;
@@ -274,6 +276,7 @@ export class StreamManager implements StreamRegistry {
     for (let i = 0; i < 3; i++) {
       const existing = this.streams.get(username);
       if (existing?.state !== 'ending') break;
+      existing.hurried = true;
       existing.hurryRemoval?.();
       await existing.removed;
     }
@@ -338,6 +341,7 @@ export class StreamManager implements StreamRegistry {
       cleanupTimer: undefined,
       removed: undefined,
       hurryRemoval: undefined,
+      hurried: false,
       bytesIn: 0,
       lastMediaAt: this.now(),
       rate: { index: [], bytes: [] },
@@ -409,6 +413,7 @@ export class StreamManager implements StreamRegistry {
       }
       if (this.shuttingDown) return; // keep the ended playlist on disk at shutdown
       await new Promise<void>((resolve) => {
+        if (entry.hurried) return resolve();
         entry.hurryRemoval = resolve;
         entry.cleanupTimer = setTimeout(resolve, this.o.cleanupDelayMs);
       });

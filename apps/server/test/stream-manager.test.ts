@@ -276,6 +276,24 @@ describe('reconnect grace and ending', () => {
     expect(outputs[1]?.calls).toEqual(['prepare', 'open']);
   });
 
+  it('a publish while the playlist is still being ended does not wait the cleanup delay', async () => {
+    make();
+    const s1 = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c1') });
+    start(s1);
+    s1.end('disconnect');
+    (outputs[0] as FakeOutput).finishDelayMs = 1000;
+    await vi.advanceTimersByTimeAsync(5000);
+    let s2: PublishSession | undefined;
+    void manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c2') }).then((s) => {
+      s2 = s;
+    });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(s2).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(outputs[0]?.calls.at(-1)).toBe('remove');
+    expect(s2).toBeDefined();
+  });
+
   it('a publisher that leaves before any media leaves nothing behind', async () => {
     make();
     const s1 = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c1') });
