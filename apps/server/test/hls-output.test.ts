@@ -143,6 +143,24 @@ describe('HlsOutput with FFmpeg', () => {
     expect((await probeStreams(seg)).map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
   }, 60_000);
 
+  it('reports a fatal failure once FFmpeg crashed more often than the restart limit', async () => {
+    const crashing = join(root, 'crashing-ffmpeg.sh');
+    writeFileSync(crashing, '#!/bin/sh\necho "Invalid data found when processing input" >&2\nexit 1\n');
+    chmodSync(crashing, 0o755);
+    const restarts: number[] = [];
+    const fatal = new Promise<string>((resolve) => {
+      const o = output('u4', {
+        ffmpegPath: crashing,
+        restart: { maxRestarts: 2, initialDelayMs: 20, maxDelayMs: 40 },
+        onRestart: (n) => restarts.push(n),
+        onFatal: resolve,
+      });
+      void o.prepare().then(() => publish(o, clip.slice(0, 20)));
+    });
+    expect(await fatal).toMatch(/crashed 3 times/);
+    expect(restarts).toEqual([1, 2]);
+  }, 30_000);
+
   it('drops frames until a keyframe when FFmpeg does not read, within the queue bound', async () => {
     const stalled = join(root, 'stalled-ffmpeg.sh');
     writeFileSync(stalled, '#!/bin/sh\nexec sleep 30\n');
