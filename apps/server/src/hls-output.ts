@@ -292,11 +292,12 @@ export class HlsOutput implements StreamOutput {
   close(): Promise<void> {
     this.state = undefined;
     // The supervisor is read when this step runs: it may be created by a start queued before it.
-    this.chain = this.chain.then(async () => {
+    const step = this.chain.then(async () => {
       await this.flushRun(FLUSH_ON_CLOSE_MS);
       await this.supervisor?.stop();
     });
-    return this.chain;
+    this.chain = step.catch((err: unknown) => this.o.logger.error({ err }, 'error stopping ffmpeg'));
+    return step;
   }
 
   async finish(): Promise<void> {
