@@ -165,61 +165,110 @@ function startPublisher(clip, url, logFile) {
   );
 }
 
-/** Runs all stages against one server. Fills `res` as it goes so a failure keeps what was measured. */
-async function benchServer(kind, ctx, res) {
-  const { opts, clip, rtmp, expired, cleanup } = ctx;
+/**
+ * Starts a fresh server in its own temporary directory, runs `fn(server, publishers)`, then stops
+ * the publishers `fn` added and the server, whatever happened.
+ */
+async function withServer(kind, ctx, fn) {
   const dir = mkdtempSync(join(ctx.tmpRoot, `${kind}-`));
   const server = await startServer(kind, { root: ROOT, dir, ffmpeg: ctx.ffmpeg });
-  const untrackServer = cleanup.add(() => server.stop());
-  res.publish = server.publishUrl('<name>');
-  res.playlist = server.playlistUrl('<name>');
-  res.ports = { rtmp: server.rtmpPort, http: server.httpPort };
+  server.dir = dir;
+  const untrackServer = ctx.cleanup.add(() => server.stop());
   log(`${kind}: pid ${server.pid}, rtmp ${server.rtmpPort}, http ${server.httpPort}, dir ${dir}`);
   const publishers = [];
-  const stopPublishers = async () => {
-    await Promise.all(publishers.map((p) => stopProcess(p.proc, { signal: 'SIGTERM', graceMs: 3000 })));
-  };
-  const untrackPublishers = cleanup.add(stopPublishers);
-  let relay = null;
-  let probe = null;
+  const stopPublishers = () =>
+    Promise.all(publishers.map((p) => stopProcess(p.proc, { signal: 'SIGTERM', graceMs: 3000 })));
+  const untrackPublishers = ctx.cleanup.add(stopPublishers);
   try {
+    return await fn(server, publishers);
+  } finally {
+    await stopPublishers();
+    untrackPublishers();
+    const status = await server.stop();
+    untrackServer();
+    log(`${kind}: stopped (${status.signal ?? `exit ${status.code}`})`);
+    if (!ctx.opts.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function addPublisher(ctx, server, publishers, url) {
+  const i = publishers.length;
+  const proc = startPublisher(ctx.clip, url, join(server.dir, `publisher-${i}.log`));
+  const pub = { i, name: `s${i}`, proc, spawnedAt: performance.now() };
+  publishers.push(pub);
+  return pub;
+}
+
+/**
+ * Everything measured for one server, on two fresh instances: first the N stages (CPU, memory,
+ * health, segment delay, time to first playlist), then idle connections and HTTP with one stream.
+ * The second instance keeps the HTTP load's and idle connections' garbage out of the memory slopes.
+ * Fills `res` as it goes so a failure keeps what was measured.
+ */
+async function benchServer(kind, ctx, res) {
+  await withServer(kind, ctx, async (server, publishers) => {
+    res.publish = server.publishUrl('<name>');
+    res.playlist = server.playlistUrl('<name>');
+    await streamStages(kind, ctx, res, server, publishers);
+  });
+  if (ctx.expired() || (res.error && !res.stages.some((s) => s.window))) return;
+  await withServer(kind, ctx, async (server, publishers) => {
     await sleep(1000);
-    res.baseline = treeMemory(server.pid);
-
-    if (opts.idleConnections > 0 && !expired()) {
-      const before = treeMemory(server.pid);
-      const idle = await openIdleConnections(rtmp, {
-        port: server.rtmpPort,
-        app: server.connectApp,
-        count: opts.idleConnections,
-        timeoutMs: 10_000,
-      });
-      await sleep(2000);
-      const after = treeMemory(server.pid);
-      idle.close();
-      const per = (f) => (idle.opened ? (after.total[f] - before.total[f]) / idle.opened : null);
-      res.idle = {
-        count: opts.idleConnections,
-        opened: idle.opened,
-        failed: idle.failed,
-        errors: idle.errors,
-        before: before.total,
-        after: after.total,
-        perConnection: { rssKiB: per('rssKiB'), pssKiB: per('pssKiB') },
-      };
-      log(
-        `${kind}: idle ${idle.opened}/${opts.idleConnections}, ${res.idle.perConnection.pssKiB?.toFixed(1) ?? '–'} KiB PSS each`,
-      );
-      await sleep(1500);
-    }
-
-    relay = await startRelay(server.rtmpPort, rtmp.ChunkDecoder);
-    cleanup.add(() => relay.close());
+    res.idle = await idleBench(ctx, server);
+    if (ctx.expired()) return;
+    addPublisher(ctx, server, publishers, server.publishUrl('s0'));
     const url0 = server.playlistUrl('s0');
-    probe = new SegmentDelayProbe(url0, server.segmentUrl, relay);
-    probe.start();
-    cleanup.add(() => probe.stop());
+    const at = await waitFirstPlaylist(url0, { timeoutMs: 30_000, cancelled: ctx.expired });
+    if (at === null) {
+      res.http = { error: 'no playlist for the HTTP run' };
+      return;
+    }
+    await sleep(SETTLE_MS);
+    res.http = await httpBench(server, url0, ctx.opts.httpSeconds, ctx);
+  });
+}
 
+async function idleBench(ctx, server) {
+  const { opts, rtmp } = ctx;
+  if (opts.idleConnections === 0) return null;
+  const before = treeMemory(server.pid);
+  const idle = await openIdleConnections(rtmp, {
+    port: server.rtmpPort,
+    app: server.connectApp,
+    count: opts.idleConnections,
+    timeoutMs: 10_000,
+  });
+  await sleep(2000);
+  const after = treeMemory(server.pid);
+  idle.close();
+  const per = (f) => (idle.opened ? (after.total[f] - before.total[f]) / idle.opened : null);
+  const out = {
+    count: opts.idleConnections,
+    opened: idle.opened,
+    failed: idle.failed,
+    errors: idle.errors,
+    before: before.total,
+    after: after.total,
+    perConnection: { rssKiB: per('rssKiB'), pssKiB: per('pssKiB') },
+  };
+  log(
+    `${server.kind}: idle ${idle.opened}/${opts.idleConnections}, ${out.perConnection.pssKiB?.toFixed(1) ?? '–'} KiB PSS each`,
+  );
+  await sleep(1500);
+  return out;
+}
+
+async function streamStages(kind, ctx, res, server, publishers) {
+  const { opts, rtmp, expired, cleanup } = ctx;
+  await sleep(1000);
+  res.baseline = treeMemory(server.pid);
+  const relay = await startRelay(server.rtmpPort, rtmp.ChunkDecoder);
+  const untrackRelay = cleanup.add(() => relay.close());
+  const url0 = server.playlistUrl('s0');
+  const probe = new SegmentDelayProbe(url0, server.segmentUrl, relay);
+  probe.start();
+  const untrackProbe = cleanup.add(() => probe.stop());
+  try {
     for (const n of opts.n) {
       if (expired()) {
         res.stages.push({ n, skipped: 'global deadline' });
@@ -227,15 +276,12 @@ async function benchServer(kind, ctx, res) {
       }
       const stage = { n, loadavgBefore: os.loadavg()[0] };
       res.stages.push(stage);
-      // Publish the streams this stage adds.
+      // Publish the streams this stage adds; s0 goes through the relay.
       const added = [];
-      for (let i = publishers.length; i < n; i++) {
-        const name = `s${i}`;
-        const url = i === 0 ? server.publishPath(relay.port, name) : server.publishUrl(name);
-        const proc = startPublisher(clip, url, join(dir, `publisher-${i}.log`));
-        const pub = { i, name, proc, spawnedAt: performance.now() };
-        publishers.push(pub);
-        added.push(pub);
+      while (publishers.length < n) {
+        const i = publishers.length;
+        const url = i === 0 ? server.publishPath(relay.port, 's0') : server.publishUrl(`s${i}`);
+        added.push(addPublisher(ctx, server, publishers, url));
         await sleep(STAGGER_MS);
       }
       const timeoutMs = (opts.quick ? 20_000 : 30_000) + n * STAGGER_MS;
@@ -252,8 +298,7 @@ async function benchServer(kind, ctx, res) {
         ready: times.length,
         spawnToPlaylist: { medianMs: median(times), maxMs: times.length ? Math.max(...times) : null },
       };
-      const exited = publishers.filter((p) => p.proc.child.exitCode !== null || p.proc.child.signalCode !== null);
-      stage.publishersExited = exited.length;
+      stage.publishersExited = publishers.filter((p) => p.proc.child.exitCode !== null).length;
       if (n === opts.n[0] && relay.firstKeyframeAt !== null && probe.firstPlaylistAt !== null) {
         res.firstPlaylist = {
           fromKeyframeMs: probe.firstPlaylistAt - relay.firstKeyframeAt,
@@ -261,7 +306,7 @@ async function benchServer(kind, ctx, res) {
         };
       }
       log(`${kind}: N=${n}: ${times.length}/${added.length} new streams have a playlist`);
-      if (publishers.length > 0 && times.length === 0 && n === opts.n[0]) {
+      if (times.length === 0 && n === opts.n[0]) {
         stage.error = 'no playlist appeared';
         res.error = `no playlist appeared within ${timeoutMs / 1000} s of publishing`;
         break;
@@ -298,20 +343,14 @@ async function benchServer(kind, ctx, res) {
         `${kind}: N=${n}: ${stage.window.cores.total.toFixed(3)} cores, PSS ${(stage.window.memory.total.pssKiB / 1024).toFixed(1)} MiB, ` +
           `${stage.health.healthy}/${n} healthy, segment delay median ${stage.segmentDelay.medianMs?.toFixed(0)} ms (${ms.length})`,
       );
-
-      // HTTP throughput, once, at the smallest N, after its window (so it does not disturb it).
-      if (n === opts.n[0] && !expired()) res.http = await httpBench(server, url0, opts.httpSeconds, ctx);
     }
     res.fits = fits(res.stages);
+    res.relay = { connections: relay.connections, keyframes: relay.keyframes.length, decodeError: relay.decodeError };
   } finally {
-    if (probe) await probe.stop();
-    await stopPublishers();
-    untrackPublishers();
-    if (relay) await relay.close();
-    const status = await server.stop();
-    untrackServer();
-    res.serverExit = status;
-    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+    await probe.stop();
+    untrackProbe();
+    await relay.close();
+    untrackRelay();
   }
 }
 

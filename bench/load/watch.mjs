@@ -3,7 +3,7 @@
  *   - waitFirstPlaylist: polls until the playlist lists a segment (time to first playlist);
  *   - HealthPoller: one poll per stream every 500 ms; the newest segment's sequence must advance,
  *     a gap over 3 s between advances is a stall;
- *   - SegmentDelayProbe: polls one playlist every 20 ms from each keyframe the publisher sends until
+ *   - SegmentDelayProbe: polls one playlist every 5 ms from each keyframe the publisher sends until
  *     the segment it closes appears, fetches each new segment, hashes the IDR it starts with and
  *     matches it against the keyframes the relay saw the publisher send.
  */
@@ -12,7 +12,8 @@ import { parsePlaylist, segmentIdrHash } from './media.mjs';
 const FETCH_TIMEOUT_MS = 5000;
 export const HEALTH_POLL_MS = 500;
 export const STALL_MS = 3000;
-export const PROBE_POLL_MS = 20;
+/** Poll period between a keyframe and the segment it closes: the resolution of the delay figure. */
+export const PROBE_POLL_MS = 5;
 /** After a keyframe, poll fast this long for the segment it closes; then slowly until the next one. */
 const FAST_POLL_FOR_MS = 3000;
 const SLOW_POLL_MS = 250;
