@@ -63,7 +63,8 @@ function fmt(v, digits = 2) {
 }
 
 function ratio(a, b) {
-  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '–';
+  // A slope can come out negative (memory flat across N, plus noise): no meaningful ratio then.
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b <= 0 || a < 0) return '–';
   return `${(a / b).toFixed(2)}×`;
 }
 
