@@ -423,8 +423,8 @@ export function helpText(): string {
           ? def.join(',')
           : String(def);
     const flag = spec.flag ? `${spec.flag}${spec.kind === 'bool' ? '' : ' <value>'}` : `"${spec.key}" in --config`;
-    lines.push(`  ${flag.padEnd(30)} ${spec.description}`);
-    lines.push(`  ${''.padEnd(30)} default: ${shown}${spec.env ? `; env ${spec.env}` : ''}`);
+    lines.push(`  ${flag.padEnd(34)} ${spec.description}`);
+    lines.push(`  ${''.padEnd(34)} default: ${shown}${spec.env ? `; env ${spec.env}` : ''}`);
   }
   lines.push(
     '  --help                         print this help and exit',
