@@ -427,8 +427,8 @@ export function helpText(): string {
     lines.push(`  ${''.padEnd(34)} default: ${shown}${spec.env ? `; env ${spec.env}` : ''}`);
   }
   lines.push(
-    '  --help                         print this help and exit',
-    '  --version                      print the version and exit',
+    `  ${'--help'.padEnd(34)} print this help and exit`,
+    `  ${'--version'.padEnd(34)} print the version and exit`,
   );
   return lines.join('\n');
 }
