@@ -8,6 +8,8 @@
  * filesystem, and its real path must stay inside the output root's real path.
  */
 import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { isSafeUsername } from '@org/auth';
@@ -24,6 +26,7 @@ import type { HttpRouteClass, Metrics } from '../metrics';
 import type { StreamRegistry } from '../stream-registry';
 import { ASSET_MAX_AGE_SECONDS, type Asset, loadHlsJs, PLAYER_JS, STYLE_CSS } from './assets';
 import { type ErrorBody, HttpError, isHttpError } from './errors';
+import { type CachedFile, DEFAULT_HLS_CACHE_BYTES, HlsCache } from './hls-cache';
 import { renderErrorPage, renderStatusPage, renderWatchPage } from './pages';
 import { readSmallFile, resolveInsideRoot } from './safe-file';
 import { classifyStreamFile, PLAYLIST_FILE, type StreamFileKind } from './stream-path';
@@ -49,6 +52,11 @@ export interface HttpAppDeps {
   ffmpegVersion: string;
   /** Clock for uptimes on the status page (ms since epoch). Default: `Date.now`. */
   now?: () => number;
+  /**
+   * Bytes of playlists and segments kept in memory over all streams (see `HlsCache`); past it,
+   * files are served from disk. 0 turns the cache off. Default `DEFAULT_HLS_CACHE_BYTES` (256 MiB).
+   */
+  hlsCacheBytes?: number;
 }
 
 /** `Cache-Control` of playlists: they change every segment, so always revalidate. */
@@ -63,6 +71,18 @@ const CONTENT_TYPE: Readonly<Record<StreamFileKind, string>> = {
   playlist: 'application/vnd.apple.mpegurl',
   segment: 'video/mp2t',
 };
+
+/** Headers of a playlist answered from memory (the disk path sets the same). */
+const PLAYLIST_HEADERS = Object.freeze({
+  'content-type': 'application/vnd.apple.mpegurl',
+  'cache-control': PLAYLIST_CACHE_CONTROL,
+});
+/** Headers of a segment answered from memory; @fastify/send sets the same plus ETag and Last-Modified. */
+const SEGMENT_HEADERS = Object.freeze({
+  'content-type': 'video/mp2t',
+  'cache-control': SEGMENT_CACHE_CONTROL,
+  'accept-ranges': 'bytes',
+});
 
 /**
  * CSP of the HTML pages: scripts, styles and fetches from this origin only; media also from
@@ -91,10 +111,26 @@ const CORS_MAX_AGE_SECONDS = 600;
 /** Viewer keys are a truncated hash: enough to tell viewers apart, useless to identify one. */
 const VIEWER_KEY_HEX_LENGTH = 16;
 
-function viewerKey(req: FastifyRequest): string {
-  const ua = req.headers['user-agent'] ?? '';
-  return createHash('sha256').update(`${req.ip}\n${ua}`).digest('hex').slice(0, VIEWER_KEY_HEX_LENGTH);
+/** Last viewer key per connection: a keep-alive player sends the same address and agent every time. */
+const socketViewerKeys = new WeakMap<Socket, { ip: string; ua: string; key: string }>();
+
+function viewerKeyOf(socket: Socket | undefined, ip: string, ua: string): string {
+  const memo = socket === undefined ? undefined : socketViewerKeys.get(socket);
+  if (memo !== undefined && memo.ip === ip && memo.ua === ua) return memo.key;
+  const key = createHash('sha256').update(`${ip}\n${ua}`).digest('hex').slice(0, VIEWER_KEY_HEX_LENGTH);
+  if (socket !== undefined) socketViewerKeys.set(socket, { ip, ua, key });
+  return key;
 }
+
+function viewerKey(req: FastifyRequest): string {
+  return viewerKeyOf(req.raw.socket, req.ip, req.headers['user-agent'] ?? '');
+}
+
+/**
+ * The hot HLS URLs the raw fast path answers: exactly the shapes `classifyStreamFile` accepts, with
+ * nothing to decode (no `%`, no query). Anything else goes through Fastify and its full rules.
+ */
+const FAST_STREAM_URL = /^\/stream\/([A-Za-z0-9_-]{1,64})\/(live\.m3u8|live_\d{3,20}\.ts)$/;
 
 /** True when the Accept header ranks application/json above text/html (ties go to HTML). */
 export function prefersJson(accept: string | undefined): boolean {
@@ -138,6 +174,70 @@ function errorBody(code: string, message: string): ErrorBody {
 }
 
 /**
+ * The raw-request fast path: answers a GET/HEAD of a live stream's playlist, or of a listed segment
+ * without Range or validators, from `cache` with precomputed headers (the same ones the Fastify
+ * routes send). Returns false, having written nothing, for everything else.
+ */
+function createFastStreamPath(
+  corsOrigin: string,
+  registry: StreamRegistry,
+  metrics: Metrics,
+  cache: HlsCache,
+  state: { readonly closing: boolean },
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const common = [
+    'access-control-allow-origin',
+    corsOrigin,
+    'access-control-expose-headers',
+    'Content-Length, Content-Range, Accept-Ranges',
+    ...(corsOrigin === '*' ? [] : ['vary', 'Origin']),
+    'x-content-type-options',
+    'nosniff',
+  ];
+  const headerCache = new WeakMap<CachedFile, string[]>();
+  const headersOf = (file: CachedFile, isPlaylist: boolean): string[] => {
+    let h = headerCache.get(file);
+    if (h === undefined) {
+      h = isPlaylist
+        ? [...common, ...Object.entries(PLAYLIST_HEADERS).flat()]
+        : [...common, ...Object.entries(SEGMENT_HEADERS).flat(), 'etag', file.etag, 'last-modified', file.lastModified];
+      h.push('content-length', String(file.body.length));
+      headerCache.set(file, h);
+    }
+    return h;
+  };
+  const playlistOk = metrics.httpRequestsTotal.labels({ route: 'playlist', status: '200' });
+  const segmentOk = metrics.httpRequestsTotal.labels({ route: 'segment', status: '200' });
+  return (req, res) => {
+    const url = req.url;
+    // While closing, Fastify answers (it adds `Connection: close`).
+    if (url === undefined || !url.startsWith('/stream/') || state.closing) return false;
+    const method = req.method;
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    const m = FAST_STREAM_URL.exec(url);
+    if (m === null) return false;
+    const username = m[1] as string;
+    const file = m[2] as string;
+    if (!isSafeUsername(username) || registry.get(username) === undefined) return false;
+    const isPlaylist = file === PLAYLIST_FILE;
+    const h = req.headers;
+    if (
+      !isPlaylist &&
+      (h.range !== undefined || h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined)
+    ) {
+      return false;
+    }
+    const cached = cache.get(username, file, isPlaylist);
+    if (cached === undefined) return false;
+    registry.noteViewer?.(username, viewerKeyOf(req.socket, req.socket.remoteAddress ?? '', h['user-agent'] ?? ''));
+    res.writeHead(200, headersOf(cached, isPlaylist));
+    res.end(method === 'HEAD' ? undefined : cached.body);
+    (isPlaylist ? playlistOk : segmentOk).inc();
+    return true;
+  };
+}
+
+/**
  * Builds the HTTP app; does not listen. Throws at build time when a dependency is unusable
  * (hls.js missing, empty `outputDir` or `corsOrigin`).
  */
@@ -154,7 +254,29 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
     'style.css': { body: Buffer.from(STYLE_CSS), contentType: 'text/css; charset=utf-8' },
   };
 
+  const cacheBytes = deps.hlsCacheBytes ?? DEFAULT_HLS_CACHE_BYTES;
+  const cache =
+    cacheBytes > 0
+      ? new HlsCache({ root: config.outputDir, maxBytes: cacheBytes, maxPlaylistBytes: MAX_PLAYLIST_BYTES })
+      : undefined;
+  const fastState = { closing: false };
+  const fastServe = cache ? createFastStreamPath(config.corsOrigin, registry, metrics, cache, fastState) : undefined;
+
   const app = Fastify({
+    // Playlists and segments held in memory are answered before Fastify sees the request: no routing,
+    // hooks, reply object or promise per request. Everything else (and every miss) is Fastify's.
+    ...(fastServe && {
+      serverFactory: (handler: RequestListener, opts: Record<string, unknown>) => {
+        const server = createServer((req, res) => {
+          if (!fastServe(req, res)) handler(req, res);
+        });
+        // What Fastify itself sets on the servers it creates.
+        server.keepAliveTimeout = Number(opts.keepAliveTimeout ?? 72_000);
+        server.requestTimeout = Number(opts.requestTimeout ?? 0);
+        server.setTimeout(Number(opts.connectionTimeout ?? 0));
+        return server;
+      },
+    }),
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Players poll playlists every second: per-request logs would drown everything else.
     logController: new LogController({ disableRequestLogging: true }),
@@ -221,6 +343,12 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
   });
 
   // --- HLS delivery -------------------------------------------------------------------------
+  if (cache) {
+    app.addHook('preClose', async () => {
+      fastState.closing = true;
+    });
+    app.addHook('onClose', async () => cache.close());
+  }
   // Two routes only for the metrics label: the static `live.m3u8` wins over `:file` in the router;
   // both run the same classification.
   type StreamParams = { Params: { username: string; file?: string } };
@@ -229,9 +357,35 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
     if (registry.get(target.username) === undefined) {
       throw new HttpError('ERR_HTTP_STREAM_NOT_FOUND', 'no such stream');
     }
+    const isPlaylist = target.kind === 'playlist';
+    let cached = cache?.get(target.username, target.file, isPlaylist);
+    if (cached === undefined && cache !== undefined) {
+      // Warming up (first request of a stream, or of its segments): wait for the one load in flight.
+      const loading = cache.pending(target.username);
+      if (loading !== undefined) {
+        await loading;
+        cached = cache.get(target.username, target.file, isPlaylist);
+      }
+    }
+    if (cached !== undefined) {
+      if (isPlaylist) {
+        registry.noteViewer?.(target.username, viewerKey(req));
+        return reply.headers(PLAYLIST_HEADERS).send(cached.body);
+      }
+      // Range and conditional requests keep going through @fastify/send below.
+      const h = req.headers;
+      if (h.range === undefined && h['if-none-match'] === undefined && h['if-modified-since'] === undefined) {
+        registry.noteViewer?.(target.username, viewerKey(req));
+        return reply
+          .headers(SEGMENT_HEADERS)
+          .header('etag', cached.etag)
+          .header('last-modified', cached.lastModified)
+          .send(cached.body);
+      }
+    }
     const resolved = await resolveInsideRoot(config.outputDir, [target.username, target.file]);
     registry.noteViewer?.(target.username, viewerKey(req));
-    if (target.kind === 'playlist') {
+    if (isPlaylist) {
       const body = await readSmallFile(join(resolved.root, resolved.relative), MAX_PLAYLIST_BYTES);
       // No validators: the file is rewritten in place every segment; no-cache makes clients refetch.
       return reply

@@ -1,0 +1,373 @@
+/**
+ * In-memory copies of each watched stream's current playlist and the segments it lists, so the hot
+ * HLS routes answer from a Buffer instead of opening files per request.
+ *
+ * Correctness rests on FFmpeg's `temp_file` flag: it writes `live.m3u8.tmp` / `live_NNN.ts.tmp` and
+ * renames them into place, so every `live.m3u8` or listed segment we open is complete. A refresh
+ * reads the playlist through one descriptor, loads the segments it lists (only when segments of the
+ * stream are being requested), and only then publishes the new playlist, so a client that saw a
+ * playlist finds its segments in memory. Requests see either the old or the new state, never a mix.
+ *
+ * Refreshes are triggered by `fs.watch` on the stream directory (debounced) and, as a fallback when
+ * events are lost or the directory was recreated, by a request finding the last check older than
+ * `checkIntervalMs` (one timestamp comparison per request; the refresh itself runs in the background).
+ *
+ * The cache only ever answers positively. Anything it does not hold (a stream never requested, a
+ * refresh that failed, a segment not listed, over the byte budget, a symlink) falls back to the disk
+ * path, which keeps every 403/404/500 rule of the original code. Files are resolved exactly like the
+ * disk path (`resolveInsideRoot`: real path inside the root's real path; `O_NOFOLLOW` on open).
+ */
+import { constants, type FSWatcher, watch } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { resolveInsideRoot } from './safe-file';
+import { PLAYLIST_FILE, SEGMENT_FILE_PATTERN } from './stream-path';
+
+/** One file held in memory, with what the response needs precomputed. */
+export interface CachedFile {
+  readonly body: Buffer;
+  /** `W/"size-mtime"` in hex, as @fastify/send computes it (segments only). */
+  readonly etag: string;
+  readonly lastModified: string;
+  /** Identity of the file the bytes came from: a new inode, mtime or size means new bytes. */
+  readonly ino: number;
+  readonly mtimeMs: number;
+}
+
+export interface HlsCacheOptions {
+  /** The configured output root: files are `{root}/{username}/{file}`. */
+  root: string;
+  /** Total bytes of all cached playlists and segments. Beyond it, new files are served from disk. */
+  maxBytes: number;
+  /** Largest playlist read (larger ones are left to the disk path, which answers 500). */
+  maxPlaylistBytes: number;
+  /** Largest single segment kept in memory. */
+  maxSegmentBytes?: number;
+  /** A request revalidates a stream whose last check is older than this (ms). Watch events refresh sooner. */
+  checkIntervalMs?: number;
+  /** Debounce of watch events (ms). */
+  debounceMs?: number;
+  /** A stream not requested for this long is dropped (its watcher closed, its memory released). */
+  idleMs?: number;
+  /** Segments are cached only for a stream whose segments were requested within this long. */
+  segmentInterestMs?: number;
+  now?: () => number;
+  /** Replaces `fs.watch` (tests); return undefined to simulate an unusable watcher. */
+  watchDir?: (dir: string, onEvent: (file: string | null) => void) => FSWatcher | undefined;
+}
+
+export const DEFAULT_HLS_CACHE_BYTES = 256 * 1024 * 1024;
+const DEFAULT_MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
+const DEFAULT_CHECK_INTERVAL_MS = 1000;
+const DEFAULT_DEBOUNCE_MS = 2;
+const DEFAULT_IDLE_MS = 30_000;
+const DEFAULT_SEGMENT_INTEREST_MS = 30_000;
+
+interface Entry {
+  readonly username: string;
+  playlist: CachedFile | undefined;
+  segments: Map<string, CachedFile>;
+  bytes: number;
+  watcher: FSWatcher | undefined;
+  /** Inode of the directory the watcher was attached to (a recreated directory needs a new watcher). */
+  dirIno: number | undefined;
+  checkedAt: number;
+  lastUsed: number;
+  segmentsWantedAt: number;
+  refreshing: Promise<void> | undefined;
+  /** A refresh was asked for while one ran: run another after it. */
+  again: boolean;
+  debounce: NodeJS.Timeout | undefined;
+  closed: boolean;
+}
+
+function etagOf(size: number, mtimeMs: number): string {
+  return `W/"${size.toString(16)}-${Math.trunc(mtimeMs).toString(16)}"`;
+}
+
+/** Segment names listed in a playlist (URI lines), in order. */
+export function listedSegments(playlist: Buffer): string[] {
+  const out: string[] = [];
+  for (const raw of playlist.toString('latin1').split('\n')) {
+    const line = raw.trim();
+    if (line !== '' && line[0] !== '#' && SEGMENT_FILE_PATTERN.test(line)) out.push(line);
+  }
+  return out;
+}
+
+/**
+ * Reads `path` (no symlink as final component) through one descriptor. Returns undefined when it is
+ * missing, not a regular file, or larger than `maxBytes`. `reuse` is returned as is when the file is
+ * still the same inode, mtime and size.
+ */
+async function readWhole(
+  path: string,
+  maxBytes: number,
+  reuse: CachedFile | undefined,
+): Promise<CachedFile | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.size > maxBytes) return undefined;
+    if (reuse && reuse.ino === st.ino && reuse.mtimeMs === st.mtimeMs && reuse.body.length === st.size) return reuse;
+    const body = Buffer.allocUnsafe(st.size);
+    let len = 0;
+    while (len < st.size) {
+      const { bytesRead } = await handle.read(body, len, st.size - len, len);
+      if (bytesRead === 0) break;
+      len += bytesRead;
+    }
+    // A file that changed size under us was not one FFmpeg had finished: do not keep it.
+    if (len !== st.size) return undefined;
+    const after = await handle.stat();
+    if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) return undefined;
+    return {
+      body,
+      etag: etagOf(st.size, st.mtimeMs),
+      lastModified: st.mtime.toUTCString(),
+      ino: st.ino,
+      mtimeMs: st.mtimeMs,
+    };
+  } finally {
+    await handle.close();
+  }
+}
+
+export class HlsCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly opts: Required<Omit<HlsCacheOptions, 'watchDir'>> & Pick<HlsCacheOptions, 'watchDir'>;
+  private totalBytes = 0;
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(options: HlsCacheOptions) {
+    this.opts = {
+      maxSegmentBytes: DEFAULT_MAX_SEGMENT_BYTES,
+      checkIntervalMs: DEFAULT_CHECK_INTERVAL_MS,
+      debounceMs: DEFAULT_DEBOUNCE_MS,
+      idleMs: DEFAULT_IDLE_MS,
+      segmentInterestMs: DEFAULT_SEGMENT_INTEREST_MS,
+      now: Date.now,
+      ...options,
+    };
+  }
+
+  /** Bytes held now (all streams). */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /**
+   * The cached playlist or segment of a stream, or undefined (serve from disk). Never waits: a stale
+   * or missing entry starts a background refresh. `username`/`file` must already be validated.
+   */
+  get(username: string, file: string, isPlaylist: boolean): CachedFile | undefined {
+    const t = this.opts.now();
+    let e = this.entries.get(username);
+    if (e === undefined) {
+      e = this.open(username, t);
+    }
+    e.lastUsed = t;
+    if (!isPlaylist && t - e.segmentsWantedAt > this.opts.segmentInterestMs) {
+      // First segment interest (or after a pause): load the listed segments now.
+      e.segmentsWantedAt = t;
+      this.refresh(e);
+    } else if (!isPlaylist) {
+      e.segmentsWantedAt = t;
+    }
+    // Without a watcher (none possible, or lost), check more often.
+    if (t - e.checkedAt > (e.watcher ? this.opts.checkIntervalMs : this.opts.checkIntervalMs >> 2)) this.refresh(e);
+    return isPlaylist ? e.playlist : e.segments.get(file);
+  }
+
+  /**
+   * The refresh running for a stream, if any: a request that missed can wait for it (one read for
+   * all waiters) rather than each going to disk while the stream warms up.
+   */
+  pending(username: string): Promise<void> | undefined {
+    return this.entries.get(username)?.refreshing;
+  }
+
+  /** Resolves when the stream's pending refreshes are done (tests, warm-up). */
+  async settle(username: string): Promise<void> {
+    const e = this.entries.get(username);
+    while (e?.refreshing) await e.refreshing;
+  }
+
+  /** Drops one stream's entry. */
+  drop(username: string): void {
+    const e = this.entries.get(username);
+    if (!e) return;
+    e.closed = true;
+    e.watcher?.close();
+    if (e.debounce) clearTimeout(e.debounce);
+    this.totalBytes -= e.bytes;
+    this.entries.delete(username);
+  }
+
+  close(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    for (const u of [...this.entries.keys()]) this.drop(u);
+  }
+
+  private open(username: string, t: number): Entry {
+    const e: Entry = {
+      username,
+      playlist: undefined,
+      segments: new Map(),
+      bytes: 0,
+      watcher: undefined,
+      dirIno: undefined,
+      checkedAt: t,
+      lastUsed: t,
+      segmentsWantedAt: Number.NEGATIVE_INFINITY,
+      refreshing: undefined,
+      again: false,
+      debounce: undefined,
+      closed: false,
+    };
+    this.entries.set(username, e);
+    // The real watcher is attached by the first refresh, which learns the directory's inode.
+    if (this.opts.watchDir) this.attachWatcher(e);
+    if (!this.sweeper) {
+      this.sweeper = setInterval(() => this.sweep(), Math.max(1000, this.opts.idleMs / 2));
+      this.sweeper.unref();
+    }
+    this.refresh(e);
+    return e;
+  }
+
+  /** Watches the stream directory (again, if it was recreated or watching failed before). */
+  private attachWatcher(e: Entry, dirIno?: number): void {
+    e.watcher?.close();
+    e.watcher = undefined;
+    e.dirIno = dirIno;
+    const onEvent = (file: string | null) => {
+      if (file !== null && file !== PLAYLIST_FILE) return;
+      if (e.debounce || e.closed) return;
+      e.debounce = setTimeout(() => {
+        e.debounce = undefined;
+        this.refresh(e);
+      }, this.opts.debounceMs);
+    };
+    const dir = join(this.opts.root, e.username);
+    try {
+      const w = this.opts.watchDir
+        ? this.opts.watchDir(dir, onEvent)
+        : watch(dir, { persistent: false }, (_ev, f) => onEvent(f));
+      w?.on('error', () => {
+        // Directory removed or watch limit hit: the per-request check takes over until reattached.
+        w.close();
+        if (e.watcher === w) e.watcher = undefined;
+      });
+      e.watcher = w;
+    } catch {
+      e.watcher = undefined; // no directory yet: the next refresh tries again
+    }
+  }
+
+  private sweep(): void {
+    const t = this.opts.now();
+    for (const e of [...this.entries.values()]) if (t - e.lastUsed > this.opts.idleMs) this.drop(e.username);
+    if (this.entries.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  private refresh(e: Entry): void {
+    e.checkedAt = this.opts.now();
+    if (e.refreshing) {
+      e.again = true;
+      return;
+    }
+    e.refreshing = this.load(e)
+      .catch(() => this.clear(e))
+      .finally(() => {
+        e.refreshing = undefined;
+        if (e.again && !e.closed) {
+          e.again = false;
+          this.refresh(e);
+        }
+      });
+  }
+
+  private clear(e: Entry): void {
+    this.totalBytes -= e.bytes;
+    e.bytes = 0;
+    e.playlist = undefined;
+    e.segments = new Map();
+  }
+
+  private async load(e: Entry): Promise<void> {
+    const { root } = this.opts;
+    let resolved: Awaited<ReturnType<typeof resolveInsideRoot>>;
+    try {
+      resolved = await resolveInsideRoot(root, [e.username, PLAYLIST_FILE]);
+    } catch {
+      this.clear(e); // missing, or a link out of the root: the disk path answers 404/403
+      return;
+    }
+    if (!this.opts.watchDir) {
+      // A stream directory removed and recreated (new publish) leaves the old watcher deaf.
+      const dirIno = (await stat(join(resolved.root, resolved.relative, '..')).catch(() => undefined))?.ino;
+      if (e.closed) return;
+      if (e.watcher === undefined || dirIno !== e.dirIno) this.attachWatcher(e, dirIno);
+    }
+    const playlist = await readWhole(join(resolved.root, resolved.relative), this.opts.maxPlaylistBytes, e.playlist);
+    if (e.closed) return;
+    if (playlist === undefined) {
+      this.clear(e);
+      return;
+    }
+    if (playlist === e.playlist && (e.segments.size > 0 || !this.wantsSegments(e))) return;
+    const names = listedSegments(playlist.body);
+    const segments = new Map<string, CachedFile>();
+    let bytes = playlist.body.length;
+    // Budget for this stream: what is free plus what it holds now (its old copies are released below).
+    const budget = this.opts.maxBytes - this.totalBytes + e.bytes;
+    if (bytes > budget) {
+      this.clear(e);
+      return;
+    }
+    if (this.wantsSegments(e)) {
+      for (const name of names) {
+        let file: CachedFile | undefined;
+        try {
+          const r = await resolveInsideRoot(root, [e.username, name]);
+          file = await readWhole(join(r.root, r.relative), this.opts.maxSegmentBytes, e.segments.get(name));
+        } catch {
+          file = undefined; // a link out of the root, or gone: the disk path decides
+        }
+        if (e.closed) return;
+        if (file === undefined || bytes + file.body.length > budget) continue;
+        segments.set(name, file);
+        bytes += file.body.length;
+      }
+    }
+    if (e.closed) return;
+    // Other streams may have grown meanwhile: drop the oldest segments until the total fits.
+    for (const [name, file] of [...segments]) {
+      if (this.totalBytes - e.bytes + bytes <= this.opts.maxBytes) break;
+      segments.delete(name);
+      bytes -= file.body.length;
+    }
+    if (this.totalBytes - e.bytes + bytes > this.opts.maxBytes) {
+      this.clear(e);
+      return;
+    }
+    this.totalBytes += bytes - e.bytes;
+    e.bytes = bytes;
+    e.segments = segments;
+    e.playlist = playlist;
+  }
+
+  private wantsSegments(e: Entry): boolean {
+    return this.opts.now() - e.segmentsWantedAt <= this.opts.segmentInterestMs;
+  }
+}
