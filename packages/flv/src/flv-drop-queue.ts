@@ -45,7 +45,8 @@ export class FlvDropQueue {
   /** The configured limit. */
   readonly maxQueuedBytes: number;
   private readonly onDrop: ((tag: FlvTag, role: TagRole) => void) | undefined;
-  private entries: Entry[] = [];
+  /** Consumed slots (before `head`) are undefined. */
+  private entries: (Entry | undefined)[] = [];
   private head = 0;
   private queuedBytes = 0;
   private isDropping = false;
@@ -137,8 +138,7 @@ export class FlvDropQueue {
 
   /** Evicts frames newest first, then superseded essential tags, until `size` more bytes fit. */
   private makeRoom(size: number, role: TagRole): void {
-    const live = this.entries.slice(this.head);
-    const keep: (Entry | undefined)[] = [...live];
+    const keep: (Entry | undefined)[] = this.entries.slice(this.head);
     let bytes = this.queuedBytes;
     for (let i = keep.length - 1; i >= 0 && bytes + size > this.maxQueuedBytes; i--) {
       const e = keep[i]!;
@@ -169,11 +169,22 @@ export class FlvDropQueue {
   /** Removes and returns the oldest tag. */
   shift(): FlvTag | undefined {
     if (this.head >= this.entries.length) return undefined;
-    const e = this.entries[this.head]!;
-    this.head++;
+    const entries = this.entries;
+    const e = entries[this.head]!;
     this.queuedBytes -= e.size;
+    // A consumed slot must not keep its tag: the payload is usually a view into a 256 KiB chunk
+    // decoder slab or a socket read, and a consumed prefix of up to 1024 tags pinned ~4 MiB of
+    // such buffers per stream (Node external memory grew by that per published stream).
+    if (this.head + 1 === entries.length) {
+      // Emptied (the usual case when the destination keeps up): start over.
+      entries.length = 0;
+      this.head = 0;
+      return e.tag;
+    }
+    entries[this.head] = undefined;
+    this.head++;
     // Compact once the consumed prefix dominates, keeping shift O(1) amortised.
-    if (this.head >= 1024 && this.head * 2 >= this.entries.length) {
+    if (this.head >= 1024 && this.head * 2 >= entries.length) {
       this.entries = this.entries.slice(this.head);
       this.head = 0;
     }
