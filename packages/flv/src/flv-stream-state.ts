@@ -31,6 +31,16 @@ function configKey(tag: FlvTag): string {
   }
 }
 
+/**
+ * The tag with a payload of its own when it is a view into a larger buffer. Kept tags live as
+ * long as the publish, and a live payload is usually a view into a socket read (up to 64 KiB) or
+ * a chunk decoder slab (256 KiB): keeping the view would keep that whole buffer alive.
+ */
+function ownTag(tag: FlvTag): FlvTag {
+  const p = tag.payload;
+  return p.byteLength === p.buffer.byteLength ? tag : { ...tag, payload: new Uint8Array(p) };
+}
+
 /** Options of {@link FlvStreamState.primer}. */
 export interface PrimerOptions {
   /** Timestamp of the primer tags. Default 0. */
@@ -127,7 +137,7 @@ export class FlvStreamState {
     if (tag.type === TagType.Video) {
       this.sawVideo = true;
       if (role === 'video-config') {
-        this.videoConfigs.set(configKey(tag), tag);
+        this.videoConfigs.set(configKey(tag), ownTag(tag));
         this.inspect(tag);
       } else if (this.videoInfo === undefined && role !== 'malformed') {
         this.inspect(tag); // legacy codecs without sequence headers (VP6, H.263) name themselves here
@@ -135,7 +145,7 @@ export class FlvStreamState {
     } else if (tag.type === TagType.Audio) {
       this.sawAudio = true;
       if (role === 'audio-config') {
-        this.audioConfigs.set(configKey(tag), tag);
+        this.audioConfigs.set(configKey(tag), ownTag(tag));
         this.inspect(tag);
       } else if (this.audioInfo === undefined && role !== 'malformed') {
         this.inspect(tag);
@@ -145,7 +155,7 @@ export class FlvStreamState {
   }
 
   private keepMetadata(tag: FlvTag): void {
-    this.meta = tag;
+    this.meta = ownTag(tag);
     try {
       const { value } = decodeScriptData(tag.payload);
       const obj = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
