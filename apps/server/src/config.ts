@@ -299,6 +299,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       out.help = true;
       continue;
     }
+    // `pnpm start -- --flag` passes the separator through; there are no positional arguments.
+    if (arg === '--') continue;
     if (arg === '--version') {
       out.version = true;
       continue;

@@ -57,6 +57,10 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('ignores the -- separator that pnpm passes through', () => {
+    expect(load(['--', '--http-port', '81']).httpPort).toBe(81);
+  });
+
   it('resolves relative paths against cwd', () => {
     expect(load(['--output-dir', 'out/hls']).outputDir).toBe(join(cwd, 'out/hls'));
   });
