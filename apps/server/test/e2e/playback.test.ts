@@ -5,15 +5,14 @@
  *
  * Set KEEP_E2E_TMP=1 to keep the temp dir (screenshots `watch.png` and `status.png`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ffmpegPublisher, killAll, type Proc, type Server, start, startServer, stop } from './helpers/ingest';
 
-const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) {
@@ -47,80 +46,17 @@ interface PageGlobals {
   Hls?: unknown;
 }
 
-interface Child {
-  proc: ChildProcess;
-  /** stdout+stderr so far (capped). */
-  output: () => string;
-}
-
-function spawnChild(cmd: string, args: readonly string[]): Child {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (d: Buffer) => {
-    if (out.length < 200_000) out += d.toString();
-  };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  return { proc, output: () => out };
-}
-
-/** SIGTERM by PID, wait for the exit; SIGKILL if it has not exited after 10 s. */
-async function stop(proc: ChildProcess | undefined): Promise<void> {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await exited;
+/** Exit code of `child`, SIGKILLing it if it runs longer than `timeoutMs`. */
+async function exitOf(child: Proc, timeoutMs: number): Promise<number | null> {
+  const timer = setTimeout(() => child.proc.kill('SIGKILL'), timeoutMs);
+  const { code } = await child.exited;
   clearTimeout(timer);
-}
-
-function exitOf(child: Child, timeoutMs: number): Promise<number | null> {
-  return new Promise((r) => {
-    if (child.proc.exitCode !== null) return r(child.proc.exitCode);
-    const timer = setTimeout(() => child.proc.kill('SIGKILL'), timeoutMs);
-    child.proc.once('exit', (code) => {
-      clearTimeout(timer);
-      r(code);
-    });
-  });
-}
-
-/** Spawns the built server; resolves with its ports from the JSON `listening` log line. */
-async function startServer(outputDir: string): Promise<{ child: Child; httpPort: number; rtmpPort: number }> {
-  const child = spawnChild(process.execPath, [
-    MAIN,
-    '--http-port',
-    '0',
-    '--rtmp-port',
-    '0',
-    '--http-host',
-    '127.0.0.1',
-    '--rtmp-host',
-    '127.0.0.1',
-    '--output-dir',
-    outputDir,
-    '--log-level',
-    'info',
-  ]);
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    for (const line of child.output().split('\n')) {
-      if (!line.includes('"listening"')) continue;
-      const rec = JSON.parse(line) as { msg?: string; httpPort?: number; rtmpPort?: number };
-      if (rec.msg === 'listening' && rec.httpPort && rec.rtmpPort) {
-        return { child, httpPort: rec.httpPort, rtmpPort: rec.rtmpPort };
-      }
-    }
-    if (child.proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await stop(child.proc);
-  throw new Error(`server did not start:\n${child.output().slice(0, 4000)}`);
+  return code;
 }
 
 let tmp: string;
-let server: Awaited<ReturnType<typeof startServer>> | undefined;
-let publisher: Child | undefined;
+let server: Server | undefined;
+let publisher: Proc | undefined;
 let browser: Browser | undefined;
 let base: string;
 
@@ -129,35 +65,9 @@ beforeAll(
     tmp = await mkdtemp(join(tmpdir(), 'e2e-playback-'));
     server = await startServer(join(tmp, 'streams'));
     base = `http://127.0.0.1:${server.httpPort}`;
-    publisher = spawnChild('ffmpeg', [
-      '-v',
-      'error',
-      '-nostdin',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc=size=320x240:rate=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440',
-      '-t',
-      String(PUBLISH_SECONDS),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-g',
-      '25',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'aac',
-      '-f',
-      'flv',
-      `rtmp://127.0.0.1:${server.rtmpPort}/live/test/${USERNAME}`,
-    ]);
+    publisher = ffmpegPublisher(`rtmp://127.0.0.1:${server.rtmpPort}/live/test/${USERNAME}`, {
+      seconds: PUBLISH_SECONDS,
+    });
     // Live once the playlist lists at least two segments.
     const deadline = Date.now() + LIVE_TIMEOUT_MS;
     let last = '';
@@ -170,7 +80,7 @@ beforeAll(
     }
     if (!/^200 /.test(last)) {
       throw new Error(
-        `stream never went live; last playlist answer: ${last.slice(0, 300)}\npublisher: ${publisher.output().slice(0, 2000)}\nserver: ${server.child.output().slice(-4000)}`,
+        `stream never went live; last playlist answer: ${last.slice(0, 300)}\npublisher: ${publisher.output().slice(0, 2000)}\nserver: ${server.output().slice(-4000)}`,
       );
     }
   },
@@ -179,15 +89,16 @@ beforeAll(
 
 afterAll(async () => {
   await browser?.close();
-  await stop(publisher?.proc);
-  await stop(server?.child.proc);
+  await stop(publisher);
+  await stop(server);
+  await killAll();
   if (tmp && !process.env.KEEP_E2E_TMP) await rm(tmp, { recursive: true, force: true });
   else if (tmp) console.log(`kept ${tmp}`);
 });
 
 describe('live playback', () => {
   it('decodes in ffmpeg without a single error line', async () => {
-    const probe = spawnChild('ffmpeg', [
+    const probe = start('ffmpeg', [
       '-v',
       'error',
       '-nostdin',

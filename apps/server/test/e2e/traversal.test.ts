@@ -4,88 +4,18 @@
  * client does not do. A random token sits in a file just outside the output root; no response
  * may ever contain it, and every attempt must end in a 4xx.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ffmpegPublisher, killAll, type Proc, type Server, startServer, stop } from './helpers/ingest';
 
-const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
 const START_TIMEOUT_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 5_000;
 /** Responses here are small JSON errors; anything bigger is read only this far. */
 const MAX_RESPONSE_BYTES = 1 << 20;
-
-interface Server {
-  proc: ChildProcess;
-  httpPort: number;
-  rtmpPort: number;
-  stderr: () => string;
-}
-
-/** Spawns the built server and waits for its `listening` log line (JSON on stdout). */
-function startServer(outputDir: string): Promise<Server> {
-  const proc = spawn(
-    process.execPath,
-    [MAIN, '--http-port', '0', '--rtmp-port', '0', '--http-host', '127.0.0.1', '--rtmp-host', '127.0.0.1'].concat([
-      '--output-dir',
-      outputDir,
-      '--log-level',
-      'info',
-    ]),
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let err = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    if (err.length < 64_000) err += d.toString();
-  });
-  return new Promise((resolvePromise, reject) => {
-    let out = '';
-    const timer = setTimeout(
-      () => fail(new Error(`server did not log 'listening' in ${START_TIMEOUT_MS} ms`)),
-      START_TIMEOUT_MS,
-    );
-    const fail = (e: Error) => {
-      clearTimeout(timer);
-      proc.kill('SIGKILL');
-      reject(new Error(`${e.message}\nstdout: ${out.slice(0, 4000)}\nstderr: ${err.slice(0, 4000)}`));
-    };
-    proc.once('exit', (code) => fail(new Error(`server exited early with ${code}`)));
-    proc.stdout?.on('data', (d: Buffer) => {
-      if (out.length > 1_000_000) return;
-      out += d.toString();
-      for (const line of out.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        let rec: { msg?: string; httpPort?: number; rtmpPort?: number };
-        try {
-          rec = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (rec.msg === 'listening' && typeof rec.httpPort === 'number' && typeof rec.rtmpPort === 'number') {
-          clearTimeout(timer);
-          proc.removeAllListeners('exit');
-          proc.stdout?.removeAllListeners('data');
-          proc.stdout?.resume();
-          resolvePromise({ proc, httpPort: rec.httpPort, rtmpPort: rec.rtmpPort, stderr: () => err });
-          return;
-        }
-      }
-    });
-  });
-}
-
-/** SIGTERM by PID, then wait for the exit (SIGKILL after a deadline). Serves the publisher too. */
-async function stopServer(proc: ChildProcess | undefined): Promise<void> {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 interface RawResponse {
   status: number;
@@ -209,7 +139,7 @@ const PUBLISH_SECONDS = 60;
 let tmp: string;
 let token: string;
 let server: Server | undefined;
-let publisher: ChildProcess | undefined;
+let publisher: Proc | undefined;
 
 beforeAll(
   async () => {
@@ -225,27 +155,13 @@ beforeAll(
     await writeFile(join(tmp, 'outside', 'live.m3u8'), `#EXTM3U\n#${token}\n`);
     await symlink(join(tmp, 'outside'), join(outputDir, 'x'));
     server = await startServer(outputDir);
-    publisher = spawn(
-      'ffmpeg',
-      [
-        '-v',
-        'error',
-        '-nostdin',
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc=size=160x120:rate=10',
-        '-t',
-        String(PUBLISH_SECONDS),
-      ]
-        .concat(['-c:v', 'libx264', '-preset', 'veryfast', '-g', '10', '-pix_fmt', 'yuv420p', '-f', 'flv'])
-        .concat([`rtmp://127.0.0.1:${server.rtmpPort}/live/test/victim`]),
-      { stdio: 'ignore' },
-    );
+    publisher = ffmpegPublisher(`rtmp://127.0.0.1:${server.rtmpPort}/live/test/victim`, {
+      seconds: PUBLISH_SECONDS,
+      size: '160x120',
+    });
     const deadline = Date.now() + LIVE_TIMEOUT_MS;
     let status = 0;
-    while (Date.now() < deadline && publisher.exitCode === null) {
+    while (Date.now() < deadline && publisher.proc.exitCode === null) {
       status = (await rawRequest(server.httpPort, 'GET /stream/victim/live.m3u8 HTTP/1.1')).status;
       if (status === 200) break;
       await new Promise((r) => setTimeout(r, 250));
@@ -257,8 +173,9 @@ beforeAll(
 );
 
 afterAll(async () => {
-  await stopServer(publisher);
-  if (server) await stopServer(server.proc);
+  await stop(publisher);
+  await stop(server);
+  await killAll();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
@@ -288,6 +205,6 @@ describe('raw path traversal attempts', () => {
     const viaLink = await rawRequest(server!.httpPort, 'GET /stream/x/live.m3u8 HTTP/1.1');
     expect(viaLink.status).toBeGreaterThanOrEqual(400);
     expect(viaLink.text).not.toContain(token);
-    expect(server!.stderr()).not.toMatch(/uncaught|unhandled/i);
+    expect(server!.output()).not.toMatch(/uncaught|unhandled/i);
   });
 });
