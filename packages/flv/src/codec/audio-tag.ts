@@ -4,7 +4,7 @@
  */
 import { AacPacketType, AudioFourCc, AudioPacketType, AvMultitrackType, SoundFormat } from '../constants';
 import { FlvFormatError } from '../errors';
-import { readFourCc } from './video-tag';
+import { readTrackHeader, skipModEx } from './ex-header';
 
 /** Codec names used in summaries (FFmpeg's codec names where one exists). */
 export type AudioCodecName =
@@ -137,51 +137,15 @@ export function parseAudioTagHeader(p: Uint8Array): AudioTagHeader {
 
   let packetType = b0 & 0x0f;
   let o = 1;
-  // ModEx: each iteration consumes at least 3 bytes, so the loop ends within the payload.
-  while (packetType === AudioPacketType.ModEx) {
-    if (o + 1 > p.length) throw truncated('ModEx size');
-    let size = p[o++]! + 1;
-    if (size === 256) {
-      if (o + 2 > p.length) throw truncated('ModEx size');
-      size = ((p[o]! << 8) | p[o + 1]!) + 1;
-      o += 2;
-    }
-    if (o + size + 1 > p.length) throw truncated('ModEx data');
-    o += size;
-    packetType = p[o]! & 0x0f;
-    o++;
+  if (packetType === AudioPacketType.ModEx) {
+    const m = skipModEx(p, o, 'audio tag');
+    o = m.offset;
+    packetType = m.packetType;
   }
-  let multitrack: { type: number; trackId: number } | undefined;
-  let bodyEnd = p.length;
-  let fourCc: string;
-  if (packetType === AudioPacketType.Multitrack) {
-    if (o + 1 > p.length) throw truncated('multitrack type');
-    const type = p[o]! >>> 4;
-    packetType = p[o]! & 0x0f;
-    o++;
-    if (type > AvMultitrackType.ManyTracksManyCodecs) {
-      throw new FlvFormatError('ERR_FLV_BAD_TAG_HEADER', `audio tag: AvMultitrackType ${type}`);
-    }
-    if (packetType === AudioPacketType.Multitrack || packetType === AudioPacketType.ModEx) {
-      throw new FlvFormatError('ERR_FLV_BAD_TAG_HEADER', `audio tag: packet type ${packetType} inside multitrack`);
-    }
-    if (o + 5 > p.length) throw truncated('multitrack FourCC / track id');
-    fourCc = readFourCc(p, o);
-    o += 4;
-    const trackId = p[o++]!;
-    if (type !== AvMultitrackType.OneTrack) {
-      if (o + 3 > p.length) throw truncated('sizeOfAudioTrack');
-      const size = (p[o]! << 16) | (p[o + 1]! << 8) | p[o + 2]!;
-      o += 3;
-      if (o + size > p.length) throw truncated(`audio track (${size} bytes)`);
-      bodyEnd = o + size;
-    }
-    multitrack = { type, trackId };
-  } else {
-    if (o + 4 > p.length) throw truncated('FourCC');
-    fourCc = readFourCc(p, o);
-    o += 4;
-  }
+  const track = readTrackHeader(p, o, packetType, AudioPacketType.Multitrack, 'audio');
+  const { fourCc, multitrack, bodyEnd } = track;
+  packetType = track.packetType;
+  o = track.offset;
   return {
     enhanced: true,
     soundFormat,

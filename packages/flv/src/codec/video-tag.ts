@@ -12,6 +12,7 @@ import {
   VideoPacketType,
 } from '../constants';
 import { FlvFormatError } from '../errors';
+import { readTrackHeader, skipModEx } from './ex-header';
 
 /** Codec names used in summaries (FFmpeg's codec names where one exists). */
 export type VideoCodecName =
@@ -84,48 +85,10 @@ function truncated(what: string): FlvFormatError {
   return new FlvFormatError('ERR_FLV_TRUNCATED_TAG_HEADER', `video tag: truncated ${what}`);
 }
 
-/** Reads a FourCC (4 ASCII bytes) at `o`. */
-export function readFourCc(p: Uint8Array, o: number): string {
-  return String.fromCharCode(p[o]!, p[o + 1]!, p[o + 2]!, p[o + 3]!);
-}
-
 /** Signed 24-bit big-endian integer at `o`. */
 export function readInt24BE(p: Uint8Array, o: number): number {
   const v = (p[o]! << 16) | (p[o + 1]! << 8) | p[o + 2]!;
   return v & 0x800000 ? v - 0x1000000 : v;
-}
-
-/**
- * Skips ModEx packets (Enhanced RTMP v2): each is `size UI8 (+1; 256 → UI16 + 1)`, `data`, then a
- * byte `modExType (4) | next packetType (4)`. Every iteration consumes at least 3 bytes, so the loop
- * is bounded by the payload length.
- */
-function skipModEx(
-  p: Uint8Array,
-  start: number,
-  what: string,
-): { offset: number; packetType: number; nano: number | undefined } {
-  let o = start;
-  let packetType = 7;
-  let nano: number | undefined;
-  while (packetType === 7) {
-    if (o + 1 > p.length) throw new FlvFormatError('ERR_FLV_TRUNCATED_TAG_HEADER', `${what}: truncated ModEx size`);
-    let size = p[o++]! + 1;
-    if (size === 256) {
-      if (o + 2 > p.length) throw new FlvFormatError('ERR_FLV_TRUNCATED_TAG_HEADER', `${what}: truncated ModEx size`);
-      size = ((p[o]! << 8) | p[o + 1]!) + 1;
-      o += 2;
-    }
-    if (o + size + 1 > p.length) throw new FlvFormatError('ERR_FLV_TRUNCATED_TAG_HEADER', `${what}: truncated ModEx`);
-    const data = o;
-    o += size;
-    const modExType = p[o]! >>> 4;
-    packetType = p[o]! & 0x0f;
-    o++;
-    // TimestampOffsetNano: the first 3 bytes of the data, a UI24 count of nanoseconds.
-    if (modExType === 0 && size >= 3) nano = (p[data]! << 16) | (p[data + 1]! << 8) | p[data + 2]!;
-  }
-  return { offset: o, packetType, nano };
 }
 
 /**
@@ -224,37 +187,10 @@ export function parseVideoTagHeader(p: Uint8Array): VideoTagHeader {
       bodyEnd: o,
     };
   }
-  let multitrack: { type: number; trackId: number } | undefined;
-  let fourCc: string;
-  let bodyEnd = p.length;
-  if (packetType === VideoPacketType.Multitrack) {
-    if (o + 1 > p.length) throw truncated('multitrack type');
-    const type = p[o]! >>> 4;
-    packetType = p[o]! & 0x0f;
-    o++;
-    if (type > AvMultitrackType.ManyTracksManyCodecs) {
-      throw new FlvFormatError('ERR_FLV_BAD_TAG_HEADER', `video tag: AvMultitrackType ${type}`);
-    }
-    if (packetType === VideoPacketType.Multitrack || packetType === VideoPacketType.ModEx) {
-      throw new FlvFormatError('ERR_FLV_BAD_TAG_HEADER', `video tag: packet type ${packetType} inside multitrack`);
-    }
-    if (o + 5 > p.length) throw truncated('multitrack FourCC / track id');
-    fourCc = readFourCc(p, o);
-    o += 4;
-    const trackId = p[o++]!;
-    if (type !== AvMultitrackType.OneTrack) {
-      if (o + 3 > p.length) throw truncated('sizeOfVideoTrack');
-      const size = (p[o]! << 16) | (p[o + 1]! << 8) | p[o + 2]!;
-      o += 3;
-      if (o + size > p.length) throw truncated(`video track (${size} bytes)`);
-      bodyEnd = o + size;
-    }
-    multitrack = { type, trackId };
-  } else {
-    if (o + 4 > p.length) throw truncated('FourCC');
-    fourCc = readFourCc(p, o);
-    o += 4;
-  }
+  const track = readTrackHeader(p, o, packetType, VideoPacketType.Multitrack, 'video');
+  const { fourCc, multitrack, bodyEnd } = track;
+  packetType = track.packetType;
+  o = track.offset;
   let compositionTime = 0;
   if (packetType === VideoPacketType.CodedFrames && CTS_FOURCCS.has(fourCc)) {
     if (o + 3 > bodyEnd) throw truncated('composition time');
@@ -273,3 +209,5 @@ export function parseVideoTagHeader(p: Uint8Array): VideoTagHeader {
     bodyEnd,
   };
 }
+
+export { readFourCc } from './ex-header';
