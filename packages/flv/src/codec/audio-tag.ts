@@ -2,7 +2,7 @@
  * AUDIODATA header: the legacy FLV form and the Enhanced RTMP v2 ExAudioTagHeader.
  * Specs: Adobe FLV/F4V 10.1 §E.4.2.1 (AUDIODATA, AudioTagHeader); Enhanced RTMP v2 "Enhanced Audio".
  */
-import { AacPacketType, AudioFourCc, AudioPacketType, AvMultitrackType, SoundFormat } from '../constants';
+import { AacPacketType, AudioFourCc, AudioPacketType, SoundFormat } from '../constants';
 import { FlvFormatError } from '../errors';
 import { readTrackHeader, skipModEx } from './ex-header';
 

@@ -3,14 +3,7 @@
  * Specs: Adobe FLV/F4V 10.1 §E.4.3.1 (VIDEODATA, VideoTagHeader); Enhanced RTMP v1 "Defining
  * Additional Video Codecs" and v2 "Enhanced Video" (ModEx, Multitrack, Command frames).
  */
-import {
-  AvcPacketType,
-  AvMultitrackType,
-  VideoCodecId,
-  VideoFourCc,
-  VideoFrameType,
-  VideoPacketType,
-} from '../constants';
+import { AvcPacketType, VideoCodecId, VideoFourCc, VideoFrameType, VideoPacketType } from '../constants';
 import { FlvFormatError } from '../errors';
 import { readTrackHeader, skipModEx } from './ex-header';
 
