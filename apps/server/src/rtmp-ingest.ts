@@ -29,6 +29,14 @@ export interface RtmpIngest {
 /** Close reasons that are part of normal life, not worth a warning. */
 const ORDINARY_CLOSE = new Set(['ERR_RTMP_REJECTED', 'ERR_RTMP_SOCKET']);
 
+/**
+ * Payload slab of each connection's chunk decoder (@org/rtmp's default is 256 KiB). Every publisher
+ * keeps its current slab for the whole publish, so the slab is a per-stream memory cost: at 256 KiB
+ * it alone exceeded the 200 KiB-per-stream budget of the Node process. At 64 KiB, payloads up to
+ * 16 KiB (audio, most inter frames) still share slabs; larger ones get a buffer of their own size.
+ */
+const PAYLOAD_SLAB_SIZE = 64 * 1024;
+
 interface ConnState {
   log: Logger;
   session: PublishSession | undefined;
@@ -57,6 +65,7 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
   const server = createRtmpServer({
     handshakeTimeout: config.handshakeTimeoutMs,
     idleTimeout: config.idleTimeoutMs,
+    payloadSlabSize: PAYLOAD_SLAB_SIZE,
     async onPublish(info, conn) {
       const st = states.get(conn);
       if (!st) throw new RtmpRejection('NetStream.Publish.Rejected', 'internal error');
