@@ -186,6 +186,25 @@ describe('HlsCache', () => {
     expect(c.bytes).toBeLessThanOrEqual(pl + 1000);
   });
 
+  it('starts afresh for a new publish of the same name', async () => {
+    const old = randomBytes(188);
+    await put('live_000.ts', old);
+    await put('live.m3u8', playlist(['live_000.ts']));
+    const c = newCache();
+    await until(
+      () => c.get('alice', 'live_000.ts', false, 1),
+      (f) => f?.body.equals(old) === true,
+    );
+    // The new publish's FFmpeg reuses the name; the old bytes must not be handed out meanwhile.
+    const fresh = randomBytes(376);
+    await put('live_000.ts', fresh);
+    expect(c.get('alice', 'live_000.ts', false, 2)).toBeUndefined();
+    await until(
+      () => c.get('alice', 'live_000.ts', false, 2),
+      (f) => f?.body.equals(fresh) === true,
+    );
+  });
+
   it('revalidates on requests when no watcher is available', async () => {
     await put('live.m3u8', playlist([], '#A\n'));
     const c = newCache({ watchDir: () => undefined, checkIntervalMs: 20 });

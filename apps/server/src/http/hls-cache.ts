@@ -65,6 +65,8 @@ const DEFAULT_SEGMENT_INTEREST_MS = 30_000;
 
 interface Entry {
   readonly username: string;
+  /** The publish this entry belongs to (the registry's `since`); another one starts afresh. */
+  readonly generation: number;
   playlist: CachedFile | undefined;
   segments: Map<string, CachedFile>;
   bytes: number;
@@ -164,12 +166,18 @@ export class HlsCache {
   /**
    * The cached playlist or segment of a stream, or undefined (serve from disk). Never waits: a stale
    * or missing entry starts a background refresh. `username`/`file` must already be validated.
+   * `generation` identifies the publish (the registry's `since`): a different one drops what is held.
    */
-  get(username: string, file: string, isPlaylist: boolean): CachedFile | undefined {
+  get(username: string, file: string, isPlaylist: boolean, generation = 0): CachedFile | undefined {
     const t = this.opts.now();
     let e = this.entries.get(username);
+    if (e !== undefined && e.generation !== generation) {
+      // A new publish of the same name (FFmpeg starts its numbering again): nothing old may be served.
+      this.drop(username);
+      e = undefined;
+    }
     if (e === undefined) {
-      e = this.open(username, t);
+      e = this.open(username, t, generation);
     }
     e.lastUsed = t;
     if (!isPlaylist && t - e.segmentsWantedAt > this.opts.segmentInterestMs) {
@@ -215,9 +223,10 @@ export class HlsCache {
     for (const u of [...this.entries.keys()]) this.drop(u);
   }
 
-  private open(username: string, t: number): Entry {
+  private open(username: string, t: number, generation: number): Entry {
     const e: Entry = {
       username,
+      generation,
       playlist: undefined,
       segments: new Map(),
       bytes: 0,

@@ -218,7 +218,8 @@ function createFastStreamPath(
     if (m === null) return false;
     const username = m[1] as string;
     const file = m[2] as string;
-    if (!isSafeUsername(username) || registry.get(username) === undefined) return false;
+    const info = isSafeUsername(username) ? registry.get(username) : undefined;
+    if (info === undefined) return false;
     const isPlaylist = file === PLAYLIST_FILE;
     const h = req.headers;
     if (
@@ -227,7 +228,7 @@ function createFastStreamPath(
     ) {
       return false;
     }
-    const cached = cache.get(username, file, isPlaylist);
+    const cached = cache.get(username, file, isPlaylist, info.since);
     if (cached === undefined) return false;
     registry.noteViewer?.(username, viewerKeyOf(req.socket, req.socket.remoteAddress ?? '', h['user-agent'] ?? ''));
     res.writeHead(200, headersOf(cached, isPlaylist));
@@ -354,17 +355,18 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
   type StreamParams = { Params: { username: string; file?: string } };
   const serveStreamFile = async (req: FastifyRequest<StreamParams>, reply: FastifyReply): Promise<FastifyReply> => {
     const target = classifyStreamFile(req.params.username, req.params.file ?? PLAYLIST_FILE);
-    if (registry.get(target.username) === undefined) {
+    const info = registry.get(target.username);
+    if (info === undefined) {
       throw new HttpError('ERR_HTTP_STREAM_NOT_FOUND', 'no such stream');
     }
     const isPlaylist = target.kind === 'playlist';
-    let cached = cache?.get(target.username, target.file, isPlaylist);
+    let cached = cache?.get(target.username, target.file, isPlaylist, info.since);
     if (cached === undefined && cache !== undefined) {
       // Warming up (first request of a stream, or of its segments): wait for the one load in flight.
       const loading = cache.pending(target.username);
       if (loading !== undefined) {
         await loading;
-        cached = cache.get(target.username, target.file, isPlaylist);
+        cached = cache.get(target.username, target.file, isPlaylist, info.since);
       }
     }
     if (cached !== undefined) {
