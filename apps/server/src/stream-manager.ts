@@ -490,7 +490,7 @@ export class StreamManager implements StreamRegistry {
       if (v.width !== undefined) codecs.video.width = v.width;
       if (v.height !== undefined) codecs.video.height = v.height;
       if (v.profileName !== undefined) codecs.video.profile = v.profileName;
-      if (v.level !== undefined) codecs.video.level = String(v.level);
+      if (v.level !== undefined) codecs.video.level = displayLevel(v.codec, v.level);
     }
     if (a) {
       codecs.audio = { codec: a.codec };
@@ -578,4 +578,14 @@ export class StreamManager implements StreamRegistry {
   killAll(): void {
     for (const e of this.streams.values()) e.output.killNow();
   }
+}
+
+/**
+ * A codec level as people write it: H.264 level_idc 30 → "3.0", HEVC general_level_idc 93 → "3.1"
+ * (30 × level); other codecs' levels as they are.
+ */
+export function displayLevel(codec: string, level: number): string {
+  if (codec === 'h264') return (level / 10).toFixed(1);
+  if (codec === 'hevc') return (level / 30).toFixed(1);
+  return String(level);
 }

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HlsOutputEvents, StreamOutput } from '../src/hls-output';
 import {
+  displayLevel,
   ffmpegVersionNumber,
   type PublisherHandle,
   PublishRefusal,
@@ -153,7 +154,7 @@ describe('publishing', () => {
     }
     const info = manager.get('alice');
     expect(info?.codecs).toEqual({
-      video: { codec: 'h264', width: 320, height: 240, profile: 'Constrained Baseline', level: '13' },
+      video: { codec: 'h264', width: 320, height: 240, profile: 'Constrained Baseline', level: '1.3' },
       audio: { codec: 'aac', sampleRate: 44100, channels: 2 },
     });
     const mediaBytes = AVC_CONFIG.length + AAC_CONFIG.length + KEYFRAME.length + AAC_FRAME.length + 40_000;
@@ -421,5 +422,16 @@ describe('viewers', () => {
     now.t += 31_000;
     manager.noteViewer('alice', 'v3');
     expect(manager.get('alice')?.viewers).toBe(1);
+  });
+});
+
+describe('displayLevel', () => {
+  it('writes H.264 and HEVC levels as people read them', () => {
+    expect(displayLevel('h264', 13)).toBe('1.3');
+    expect(displayLevel('h264', 30)).toBe('3.0');
+    expect(displayLevel('h264', 51)).toBe('5.1');
+    expect(displayLevel('hevc', 93)).toBe('3.1');
+    expect(displayLevel('hevc', 120)).toBe('4.0');
+    expect(displayLevel('av1', 8)).toBe('8');
   });
 });
