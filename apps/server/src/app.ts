@@ -68,7 +68,14 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   });
   metrics = createMetrics({ streams: manager });
   await mkdir(config.outputDir, { recursive: true });
-  const http = buildHttpApp({ config, logger, registry: manager, metrics, ffmpegVersion: deps.ffmpeg.version });
+  const http = buildHttpApp({
+    config,
+    logger,
+    registry: manager,
+    metrics,
+    ffmpegVersion: deps.ffmpeg.version,
+    hlsCacheBytes: config.hlsCacheBytes,
+  });
   const rtmp = createRtmpIngest({ config, logger: logger.child({ component: 'rtmp' }), manager, authorizer, metrics });
   const rtmpAddr = await rtmp.listen();
   try {

@@ -37,6 +37,8 @@ export interface ServerConfig {
   corsOrigin: string;
   /** Bytes queued per stream in front of a slow FFmpeg before frames are dropped until a keyframe. */
   streamQueueBytes: number;
+  /** Memory for playlists and segments served from RAM (all streams); beyond it they come from disk. */
+  hlsCacheBytes: number;
   /** FFmpeg restarts allowed per stream within `ffmpegRestartWindowMs`; one more crash drops the publisher. */
   ffmpegMaxRestarts: number;
   /** Sliding window of `ffmpegMaxRestarts`, ms. */
@@ -92,6 +94,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   idleTimeoutMs: 30_000,
   corsOrigin: '*',
   streamQueueBytes: 8 * 1024 * 1024,
+  hlsCacheBytes: 256 * 1024 * 1024,
   ffmpegMaxRestarts: 5,
   ffmpegRestartWindowMs: 60_000,
   ffmpegPath: undefined,
@@ -192,6 +195,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 64 * 1024,
     max: 1024 * 1024 * 1024,
     description: 'per-stream queue in front of a slow ffmpeg; beyond it frames are dropped until a keyframe',
+  },
+  {
+    key: 'hlsCacheBytes',
+    flag: '--hls-cache-bytes',
+    env: 'HLS_CACHE_BYTES',
+    kind: 'int',
+    min: 0,
+    max: 64 * 1024 * 1024 * 1024,
+    description: 'memory for HLS files served from RAM across all streams (0: always from disk)',
   },
   {
     key: 'ffmpegMaxRestarts',
