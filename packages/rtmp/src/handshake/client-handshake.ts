@@ -18,8 +18,8 @@ import {
   makeS2Digest,
   verifyS2Digest,
 } from './digest';
+import { PeerBlocks } from './peer-blocks';
 import type { HandshakeOptions, HandshakeStep } from './server-handshake';
-import { checkVersion } from './version';
 
 /** Options of {@link ClientHandshake}. */
 export interface ClientHandshakeOptions extends HandshakeOptions {
@@ -39,10 +39,7 @@ export class ClientHandshake {
   private readonly now: () => number;
   private readonly random: (n: number) => Uint8Array;
   private readonly useDigest: boolean;
-  private readonly s0s1 = new Uint8Array(1 + HANDSHAKE_SIZE);
-  private s0s1Length = 0;
-  private readonly s2 = new Uint8Array(HANDSHAKE_SIZE);
-  private s2Length = 0;
+  private readonly peer = new PeerBlocks('S0', true);
   private started = false;
   private _done = false;
   private failure: Error | null = null;
@@ -101,28 +98,19 @@ export class ClientHandshake {
     if (this._done) return { output: [], done: true, rest: bytes };
     const output: Uint8Array[] = [];
     let off = 0;
-    if (this.s0s1Length < this.s0s1.length) {
-      const take = Math.min(this.s0s1.length - this.s0s1Length, bytes.length);
-      if (this.s0s1Length === 0 && take > 0) {
-        try {
-          checkVersion(bytes[0]!, 'S0');
-        } catch (err) {
-          this.failure = err as Error;
-          throw err;
-        }
+    if (!this.peer.firstComplete) {
+      try {
+        off = this.peer.takeFirst(bytes);
+      } catch (err) {
+        this.failure = err as Error;
+        throw err;
       }
-      this.s0s1.set(bytes.subarray(0, take), this.s0s1Length);
-      this.s0s1Length += take;
-      off = take;
-      if (this.s0s1Length < this.s0s1.length) return { output, done: false, rest: EMPTY };
+      if (!this.peer.firstComplete) return { output, done: false, rest: EMPTY };
       output.push(this.makeC2());
     }
-    const take = Math.min(HANDSHAKE_SIZE - this.s2Length, bytes.length - off);
-    this.s2.set(bytes.subarray(off, off + take), this.s2Length);
-    this.s2Length += take;
-    off += take;
-    if (this.s2Length < HANDSHAKE_SIZE) return { output, done: false, rest: EMPTY };
-    if (this.serverSigned && !verifyS2Digest(this.s2, this.c1Digest!, GENUINE_FMS_KEY)) {
+    off = this.peer.takeSecond(bytes, off);
+    if (!this.peer.secondComplete) return { output, done: false, rest: EMPTY };
+    if (this.serverSigned && !verifyS2Digest(this.peer.second!, this.c1Digest!, GENUINE_FMS_KEY)) {
       this.failure = new RtmpProtocolError('ERR_RTMP_HANDSHAKE', 'S2 signature does not match our C1 digest');
       throw this.failure;
     }
@@ -131,7 +119,7 @@ export class ClientHandshake {
   }
 
   private makeC2(): Uint8Array {
-    const s1 = this.s0s1.subarray(1);
+    const s1 = this.peer.first.subarray(1);
     if (this.useDigest && (s1[4] !== 0 || s1[5] !== 0 || s1[6] !== 0 || s1[7] !== 0)) {
       const found = findDigest(s1, GENUINE_FMS_KEY.subarray(0, FMS_KEY_TEXT_LENGTH));
       if (found !== null) {

@@ -17,7 +17,7 @@ import {
   makeDigestHandshakeBlock,
   makeS2Digest,
 } from './digest';
-import { checkVersion } from './version';
+import { PeerBlocks } from './peer-blocks';
 
 /** Injectable clock and randomness (tests pin them). */
 export interface HandshakeOptions {
@@ -50,9 +50,7 @@ const SERVER_VERSION = [5, 0, 3, 1] as const;
 export class ServerHandshake {
   private readonly now: () => number;
   private readonly random: (n: number) => Uint8Array;
-  private readonly c0c1 = new Uint8Array(1 + HANDSHAKE_SIZE);
-  private c0c1Length = 0;
-  private c2Length = 0;
+  private readonly peer = new PeerBlocks('C0', false);
   private _done = false;
   private failure: Error | null = null;
   private _digest = false;
@@ -81,33 +79,25 @@ export class ServerHandshake {
     if (this._done) return { output: [], done: true, rest: bytes };
     const output: Uint8Array[] = [];
     let off = 0;
-    if (this.c0c1Length < this.c0c1.length) {
-      const take = Math.min(this.c0c1.length - this.c0c1Length, bytes.length);
-      if (this.c0c1Length === 0 && take > 0) {
-        try {
-          checkVersion(bytes[0]!, 'C0');
-        } catch (err) {
-          this.failure = err as Error;
-          throw err;
-        }
+    if (!this.peer.firstComplete) {
+      try {
+        off = this.peer.takeFirst(bytes);
+      } catch (err) {
+        this.failure = err as Error;
+        throw err;
       }
-      this.c0c1.set(bytes.subarray(0, take), this.c0c1Length);
-      this.c0c1Length += take;
-      off = take;
-      if (this.c0c1Length < this.c0c1.length) return { output, done: false, rest: EMPTY };
+      if (!this.peer.firstComplete) return { output, done: false, rest: EMPTY };
       output.push(this.respond());
     }
-    const take = Math.min(HANDSHAKE_SIZE - this.c2Length, bytes.length - off);
-    this.c2Length += take;
-    off += take;
-    if (this.c2Length < HANDSHAKE_SIZE) return { output, done: false, rest: EMPTY };
+    off = this.peer.takeSecond(bytes, off);
+    if (!this.peer.secondComplete) return { output, done: false, rest: EMPTY };
     this._done = true;
     return { output, done: true, rest: off === bytes.length ? EMPTY : bytes.subarray(off) };
   }
 
   /** S0 + S1 + S2 for the complete C0 + C1. */
   private respond(): Uint8Array {
-    const c1 = this.c0c1.subarray(1);
+    const c1 = this.peer.first.subarray(1);
     const out = new Uint8Array(1 + 2 * HANDSHAKE_SIZE);
     out[0] = RTMP_VERSION;
     const time = this.now() >>> 0;
