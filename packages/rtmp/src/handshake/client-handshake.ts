@@ -30,7 +30,6 @@ export interface ClientHandshakeOptions extends HandshakeOptions {
   digest?: boolean;
 }
 
-const EMPTY = new Uint8Array(0);
 /** Version bytes of a digest C1: Flash Player 9.0.124.2, the version ffmpeg announces. */
 const CLIENT_VERSION = [9, 0, 124, 2] as const;
 
@@ -41,8 +40,6 @@ export class ClientHandshake {
   private readonly useDigest: boolean;
   private readonly peer = new PeerBlocks('S0', true);
   private started = false;
-  private _done = false;
-  private failure: Error | null = null;
   /** Digest of our C1 (digest mode). */
   private c1Digest: Uint8Array | null = null;
   /** The server answered with a valid digest S1, so its S2 must be signed. */
@@ -56,7 +53,7 @@ export class ClientHandshake {
 
   /** True once S2 has been received. */
   get done(): boolean {
-    return this._done;
+    return this.peer.done;
   }
 
   /** C0 + C1, to send first. Call once. */
@@ -94,28 +91,15 @@ export class ClientHandshake {
    */
   push(bytes: Uint8Array): HandshakeStep {
     if (!this.started) throw new RtmpProtocolError('ERR_RTMP_HANDSHAKE', 'ClientHandshake.push() before start()');
-    if (this.failure !== null) throw this.failure;
-    if (this._done) return { output: [], done: true, rest: bytes };
-    const output: Uint8Array[] = [];
-    let off = 0;
-    if (!this.peer.firstComplete) {
-      try {
-        off = this.peer.takeFirst(bytes);
-      } catch (err) {
-        this.failure = err as Error;
-        throw err;
-      }
-      if (!this.peer.firstComplete) return { output, done: false, rest: EMPTY };
-      output.push(this.makeC2());
-    }
-    off = this.peer.takeSecond(bytes, off);
-    if (!this.peer.secondComplete) return { output, done: false, rest: EMPTY };
-    if (this.serverSigned && !verifyS2Digest(this.peer.second!, this.c1Digest!, GENUINE_FMS_KEY)) {
-      this.failure = new RtmpProtocolError('ERR_RTMP_HANDSHAKE', 'S2 signature does not match our C1 digest');
-      throw this.failure;
-    }
-    this._done = true;
-    return { output, done: true, rest: off === bytes.length ? EMPTY : bytes.subarray(off) };
+    return this.peer.step(
+      bytes,
+      () => this.makeC2(),
+      () => {
+        if (this.serverSigned && !verifyS2Digest(this.peer.second!, this.c1Digest!, GENUINE_FMS_KEY)) {
+          throw new RtmpProtocolError('ERR_RTMP_HANDSHAKE', 'S2 signature does not match our C1 digest');
+        }
+      },
+    );
   }
 
   private makeC2(): Uint8Array {

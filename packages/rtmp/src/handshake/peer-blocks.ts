@@ -5,7 +5,10 @@
  * in what they send back and whether they keep the second block.
  */
 import { HANDSHAKE_SIZE } from '../constants';
+import type { HandshakeStep } from './server-handshake';
 import { checkVersion } from './version';
+
+const EMPTY = new Uint8Array(0);
 
 export class PeerBlocks {
   /** Version byte + first block; complete once `firstComplete`. */
@@ -14,12 +17,46 @@ export class PeerBlocks {
   readonly second: Uint8Array | null;
   private firstLength = 0;
   private secondLength = 0;
+  private failure: Error | null = null;
+  private _done = false;
 
   constructor(
     private readonly versionByte: 'C0' | 'S0',
     keepSecond: boolean,
   ) {
     this.second = keepSecond ? new Uint8Array(HANDSHAKE_SIZE) : null;
+  }
+
+  /** True once the second block is complete and accepted. */
+  get done(): boolean {
+    return this._done;
+  }
+
+  /**
+   * Feeds peer bytes: `answer()` is sent once the first block is complete, `accept()` (which may
+   * throw) runs once the second is. After `done`, bytes pass through as `rest`. An error thrown here
+   * is thrown again by every later call.
+   */
+  step(bytes: Uint8Array, answer: () => Uint8Array, accept?: () => void): HandshakeStep {
+    if (this.failure !== null) throw this.failure;
+    if (this._done) return { output: [], done: true, rest: bytes };
+    const output: Uint8Array[] = [];
+    try {
+      let off = 0;
+      if (!this.firstComplete) {
+        off = this.takeFirst(bytes);
+        if (!this.firstComplete) return { output, done: false, rest: EMPTY };
+        output.push(answer());
+      }
+      off = this.takeSecond(bytes, off);
+      if (!this.secondComplete) return { output, done: false, rest: EMPTY };
+      accept?.();
+      this._done = true;
+      return { output, done: true, rest: off === bytes.length ? EMPTY : bytes.subarray(off) };
+    } catch (err) {
+      this.failure = err as Error;
+      throw err;
+    }
   }
 
   get firstComplete(): boolean {

@@ -37,7 +37,6 @@ export interface HandshakeStep {
   rest: Uint8Array;
 }
 
-const EMPTY = new Uint8Array(0);
 /** Version bytes of our digest S1 (any non-zero value marks a digest block). */
 const SERVER_VERSION = [5, 0, 3, 1] as const;
 
@@ -51,8 +50,6 @@ export class ServerHandshake {
   private readonly now: () => number;
   private readonly random: (n: number) => Uint8Array;
   private readonly peer = new PeerBlocks('C0', false);
-  private _done = false;
-  private failure: Error | null = null;
   private _digest = false;
 
   constructor(options: HandshakeOptions = {}) {
@@ -62,7 +59,7 @@ export class ServerHandshake {
 
   /** True once C2 has been received. */
   get done(): boolean {
-    return this._done;
+    return this.peer.done;
   }
 
   /** True when the client sent a valid digest C1 and got a digest answer. */
@@ -75,24 +72,7 @@ export class ServerHandshake {
    * @throws RtmpProtocolError `ERR_RTMP_BAD_VERSION` as soon as C0 is not 3 (and on every call after).
    */
   push(bytes: Uint8Array): HandshakeStep {
-    if (this.failure !== null) throw this.failure;
-    if (this._done) return { output: [], done: true, rest: bytes };
-    const output: Uint8Array[] = [];
-    let off = 0;
-    if (!this.peer.firstComplete) {
-      try {
-        off = this.peer.takeFirst(bytes);
-      } catch (err) {
-        this.failure = err as Error;
-        throw err;
-      }
-      if (!this.peer.firstComplete) return { output, done: false, rest: EMPTY };
-      output.push(this.respond());
-    }
-    off = this.peer.takeSecond(bytes, off);
-    if (!this.peer.secondComplete) return { output, done: false, rest: EMPTY };
-    this._done = true;
-    return { output, done: true, rest: off === bytes.length ? EMPTY : bytes.subarray(off) };
+    return this.peer.step(bytes, () => this.respond());
   }
 
   /** S0 + S1 + S2 for the complete C0 + C1. */
