@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -15,39 +14,7 @@ import { DEFAULT_CONFIG } from '../src/config';
 import { buildHttpApp } from '../src/http/index';
 import { createMetrics } from '../src/metrics';
 import type { StreamInfo, StreamRegistry } from '../src/stream-registry';
-
-const REQUEST_TIMEOUT_MS = 5_000;
-const MAX_RESPONSE_BYTES = 1 << 20;
-
-function rawRequest(port: number, requestLine: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no response to ${JSON.stringify(requestLine)}`));
-    }, REQUEST_TIMEOUT_MS);
-    socket.on('connect', () =>
-      socket.write(Buffer.from(`${requestLine}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, 'latin1')),
-    );
-    socket.on('data', (d: Buffer) => {
-      if (size < MAX_RESPONSE_BYTES) {
-        chunks.push(d);
-        size += d.length;
-      }
-    });
-    socket.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      const text = Buffer.concat(chunks).toString('latin1');
-      resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0), text });
-    });
-  });
-}
+import { rawRequest } from './helpers/raw-http';
 
 let tmp: string;
 let token: string;

@@ -6,52 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRequest } from '../helpers/raw-http';
 import { ffmpegPublisher, killAll, type Proc, type Server, startServer, stop } from './helpers/ingest';
 
 const START_TIMEOUT_MS = 15_000;
-const REQUEST_TIMEOUT_MS = 5_000;
-/** Responses here are small JSON errors; anything bigger is read only this far. */
-const MAX_RESPONSE_BYTES = 1 << 20;
-
-interface RawResponse {
-  status: number;
-  text: string;
-}
-
-/** Sends `head` (request line and headers, unmodified) and reads the whole response. */
-function rawRequest(port: number, requestLine: string): Promise<RawResponse> {
-  return new Promise((resolvePromise, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no complete response to ${JSON.stringify(requestLine)} in ${REQUEST_TIMEOUT_MS} ms`));
-    }, REQUEST_TIMEOUT_MS);
-    socket.on('connect', () => {
-      socket.write(Buffer.from(`${requestLine}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, 'latin1'));
-    });
-    socket.on('data', (d: Buffer) => {
-      if (size >= MAX_RESPONSE_BYTES) return;
-      chunks.push(d);
-      size += d.length;
-    });
-    socket.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      const text = Buffer.concat(chunks).toString('latin1');
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      resolvePromise({ status: m ? Number(m[1]) : 0, text });
-    });
-  });
-}
 
 /** Request lines sent byte for byte. `\\` in the source is one backslash on the wire. */
 const ATTACKS: readonly string[] = [
