@@ -16,6 +16,7 @@
  * `FlvMuxer#tag` returns `[header(11), payload, previousTagSize(4)]`; header and trailer are two
  * views of one 15-byte slot of a shared slab, so a tag costs no copy and no per-tag ArrayBuffer.
  */
+import { concatBytes } from '@org/rtmp';
 import { FLV_HEADER_SIZE, MAX_TAG_DATA_SIZE, PREVIOUS_TAG_SIZE_SIZE, TAG_HEADER_SIZE, TagType } from './constants';
 import { FlvUsageError } from './errors';
 import type { FlvTag } from './tag';
@@ -156,19 +157,6 @@ export class FlvMuxer {
     for (const t of tags) out.push(...this.tag(t));
     return out;
   }
-}
-
-/** Concatenates buffers into one new array. */
-export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of pieces) total += p.length;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of pieces) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /**

@@ -7,6 +7,9 @@
  * ISO/IEC 14496-10 (H.264 SPS); ISO/IEC 14496-15 (AVC/HEVC decoder configuration records);
  * Rec. ITU-T H.265 (HEVC SPS); ISO/IEC 14496-3 (AudioSpecificConfig); Adobe RTMP 1.0 (timestamps).
  */
+
+/** Re-exported from @org/rtmp (one implementation): concatenates byte arrays into one. */
+export { concatBytes } from '@org/rtmp';
 export { AAC_SAMPLE_RATES, type AudioSpecificConfig, parseAudioSpecificConfig } from './codec/aac';
 export { type AudioCodecName, type AudioTagHeader, parseAudioTagHeader } from './codec/audio-tag';
 export {
@@ -62,7 +65,6 @@ export {
   MIN_MAX_QUEUED_BYTES,
 } from './flv-drop-queue';
 export {
-  concatBytes,
   DEFAULT_SLAB_SIZE,
   encodeFlvHeader,
   encodeTagHeader,

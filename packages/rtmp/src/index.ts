@@ -1,4 +1,6 @@
 export * from './amf';
+/** Concatenates byte arrays into one new array (one allocation, one copy per piece). */
+export { concatBytes } from './bytes';
 export * from './chunk';
 export * from './client';
 export * from './constants';

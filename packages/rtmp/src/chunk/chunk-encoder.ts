@@ -3,6 +3,7 @@
  * Spec: Adobe RTMP Specification 1.0 (December 2012), §5.3. The header layout is drawn in
  * chunk-decoder.ts.
  */
+import { concatBytes } from '../bytes';
 import { EXTENDED_TIMESTAMP_MARKER, MAX_CHUNK_STREAM_ID, MAX_WIRE_CHUNK_SIZE, type RtmpMessage } from '../constants';
 import { RtmpError } from '../errors';
 import { type ChunkEncoderOptions, invalidOption, resolveChunkEncoderOptions } from '../options';
@@ -181,16 +182,7 @@ export class ChunkEncoder {
 
   /** Encodes one message into a single new array (convenience for tests and small control messages). */
   encodeToBuffer(msg: RtmpMessage): Uint8Array {
-    const pieces = this.encode(msg);
-    let total = 0;
-    for (const piece of pieces) total += piece.length;
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const piece of pieces) {
-      out.set(piece, o);
-      o += piece.length;
-    }
-    return out;
+    return concatBytes(this.encode(msg));
   }
 }
 
