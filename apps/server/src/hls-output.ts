@@ -18,6 +18,7 @@ import {
   TagType,
   TimestampRebaser,
 } from '@org/flv';
+import { DEFAULT_FEED_BATCH_BYTES, DEFAULT_FEED_BATCH_SPAN_MS, FeedBatch } from './feed-batch';
 import {
   buildFfmpegArgs,
   FfmpegSupervisor,
@@ -72,6 +73,11 @@ export interface HlsOutputOptions extends HlsOutputEvents {
   hlsListSize: number;
   /** Bound of the queue in front of FFmpeg's stdin; frames beyond it are dropped until a keyframe. */
   maxQueuedBytes: number;
+  /**
+   * Tags are held and written to FFmpeg in batches of up to this many bytes (see
+   * {@link FeedBatch}); 0 writes every tag at once. Default {@link DEFAULT_FEED_BATCH_BYTES}.
+   */
+  feedBatchBytes?: number;
   logger: Logger;
   restart?: RestartPolicy;
   stop?: StopPolicy;
@@ -114,6 +120,7 @@ export async function endPlaylist(path: string): Promise<boolean> {
 
 interface Run {
   writer: BufferedFlvWriter;
+  batch: FeedBatch;
   gate: KeyframeGate;
   rebaser: TimestampRebaser;
 }
@@ -240,16 +247,24 @@ export class HlsOutput implements StreamOutput {
     const writer = new BufferedFlvWriter(stdin, { maxQueuedBytes: this.o.maxQueuedBytes, onDrop: this.countDrop });
     writer.writeHeader(state.headerFlags());
     for (const tag of state.primerTags(0)) writer.write(tag);
-    const run: Run = { writer, gate: state.createGate(), rebaser: new TimestampRebaser() };
+    const batch = new FeedBatch({
+      hasVideo: state.hasVideo,
+      hasAudio: state.hasAudio,
+      maxBytes: this.o.feedBatchBytes ?? DEFAULT_FEED_BATCH_BYTES,
+      maxSpanMs: DEFAULT_FEED_BATCH_SPAN_MS,
+    });
+    const run: Run = { writer, batch, gate: state.createGate(), rebaser: new TimestampRebaser() };
     this.run = run;
     const backlog = this.pending;
     this.pending = this.newPending();
     for (let tag = backlog.shift(); tag !== undefined; tag = backlog.shift()) this.feed(run, tag);
+    writer.flush();
   }
 
   /** Lets FFmpeg take what is still queued for it (bounded), so the publisher's last frames count. */
   private async flushRun(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    this.run?.writer.flush(); // what the batch still holds
     for (let run = this.run; run && run.writer.queuedTags > 0 && Date.now() < deadline; run = this.run) {
       await new Promise<void>((resolve) => {
         const stdin = run?.writer.streamWriter.destination;
@@ -286,7 +301,9 @@ export class HlsOutput implements StreamOutput {
     if (!run.gate.admit(tag)) return;
     const track = tag.type === TagType.Video ? 'video' : 'audio';
     const timestamp = run.rebaser.rebase(track, tag.timestamp);
-    run.writer.write({ type: tag.type, timestamp, payload: tag.payload });
+    const out: FlvTag = { type: tag.type, timestamp, payload: tag.payload };
+    if (run.writer.hold(out) === 'dropped') return;
+    if (run.batch.add(out)) run.writer.flush();
   }
 
   close(): Promise<void> {

@@ -217,6 +217,19 @@ export class BufferedFlvWriter {
     return this.queue.length === 0 ? 'written' : 'queued';
   }
 
+  /**
+   * Queues a tag without writing it, under the same drop policy as {@link write}. It goes out with
+   * the next {@link flush}, {@link write} or 'drain'. For callers that batch several tags into one
+   * vectored write, e.g. to wake the process reading a pipe less often; the queue's bound still
+   * applies to what is held.
+   * @throws FlvUsageError ERR_FLV_HEADER_NOT_WRITTEN, ERR_FLV_QUEUE_OVERFLOW
+   */
+  hold(tag: FlvTag): 'queued' | 'dropped' {
+    if (!this.writer.headerWritten) throw new FlvUsageError('ERR_FLV_HEADER_NOT_WRITTEN', 'write the FLV header first');
+    if (this.closed) return 'dropped';
+    return this.queue.push(tag);
+  }
+
   /** Writes queued tags while the destination has room. Runs by itself on 'drain'. */
   flush(): void {
     if (this.closed) return;

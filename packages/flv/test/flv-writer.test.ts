@@ -170,10 +170,41 @@ describe('BufferedFlvWriter (bounded queue, drop until keyframe)', () => {
     expect(parse(bytes())).toHaveLength(sent.length);
   });
 
+  it('hold() queues without writing; flush() sends the held tags as one vectored write', async () => {
+    const { sink, bytes, writevCalls } = slowSink(1 << 20, 0);
+    const w = new BufferedFlvWriter(sink);
+    w.writeHeader({ audio: true, video: true });
+    await new Promise((r) => setImmediate(r)); // the header's own write
+    const before = writevCalls();
+    const sent = [...syntheticStream(12)];
+    expect(sent.map((t) => w.hold(t)).every((r) => r === 'queued')).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(w.queuedTags).toBe(sent.length);
+    expect(w.streamWriter.tagsWritten).toBe(0);
+    w.flush();
+    expect(w.queuedTags).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(writevCalls() - before).toBe(1);
+    await finish(sink);
+    expect(parse(bytes()).map(frameIdOrRole)).toEqual(sent.map(frameIdOrRole));
+  });
+
+  it('hold() keeps the bound: past maxQueuedBytes frames are dropped until a keyframe', () => {
+    const { sink } = slowSink(1 << 20, 0);
+    const w = new BufferedFlvWriter(sink, { maxQueuedBytes: MIN_MAX_QUEUED_BYTES });
+    w.writeHeader({ audio: true, video: true });
+    const results = [...syntheticStream(300)].map((t) => w.hold(t));
+    expect(results).toContain('dropped');
+    expect(w.queuedBytes).toBeLessThanOrEqual(MIN_MAX_QUEUED_BYTES);
+    w.close();
+    expect(w.hold({ type: 8, timestamp: 0, payload: new Uint8Array([0xaf, 1]) })).toBe('dropped');
+  });
+
   it('refuses tags before the header, and drops everything after close()', () => {
     const { sink } = slowSink(1024, 0);
     const w = new BufferedFlvWriter(sink);
     expect(() => w.write({ type: 8, timestamp: 0, payload: new Uint8Array(2) })).toThrow(/header first/);
+    expect(() => w.hold({ type: 8, timestamp: 0, payload: new Uint8Array(2) })).toThrow(/header first/);
     w.writeHeader({ audio: true, video: false });
     w.close();
     expect(w.write({ type: 8, timestamp: 0, payload: new Uint8Array([0xaf, 1]) })).toBe('dropped');
