@@ -30,10 +30,11 @@ export interface RtmpIngest {
 const ORDINARY_CLOSE = new Set(['ERR_RTMP_REJECTED', 'ERR_RTMP_SOCKET']);
 
 /**
- * Payload slab of each connection's chunk decoder (@org/rtmp's default is 256 KiB). Every publisher
- * keeps its current slab for the whole publish, so the slab is a per-stream memory cost: at 256 KiB
- * it alone exceeded the 200 KiB-per-stream budget of the Node process. At 64 KiB, payloads up to
- * 16 KiB (audio, most inter frames) still share slabs; larger ones get a buffer of their own size.
+ * Payload slab size of the chunk decoders (@org/rtmp's default is 256 KiB). createRtmpServer shares
+ * one slab pool across all connections, so this is not a per-stream cost any more; it bounds what a
+ * retained payload can pin: a frame queued for a stalled FFmpeg keeps its whole slab (and the
+ * other streams' payloads in it) alive. At 64 KiB, payloads up to 16 KiB (audio, most inter frames)
+ * share slabs; larger ones get a buffer of their own size.
  */
 const PAYLOAD_SLAB_SIZE = 64 * 1024;
 

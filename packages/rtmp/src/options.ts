@@ -3,6 +3,8 @@
  * validation. Every limit is checked while bytes arrive, so a peer cannot make us buffer more than
  * these numbers say.
  */
+
+import type { PayloadSlabPool } from './chunk/payload-pool';
 import { DEFAULT_CHUNK_SIZE, MAX_WIRE_CHUNK_SIZE } from './constants';
 import { RtmpError } from './errors';
 
@@ -77,6 +79,13 @@ export interface ChunkDecoderOptions {
    */
   payloadSlabSize?: number;
   /**
+   * A payload pool to allocate from instead of one of the decoder's own, e.g. one pool for every
+   * connection of a server: each connection then no longer keeps a partly used slab of its own
+   * for as long as it lives. Takes precedence over `payloadSlabSize`. Same thread only.
+   * @default undefined (the decoder makes its own pool of `payloadSlabSize`)
+   */
+  payloadPool?: PayloadSlabPool;
+  /**
    * Let `push` reassemble a multi-chunk message inside the pushed buffer when all its chunks are
    * there, overwriting their headers, and return a view instead of a copy. Faster (no fresh memory
    * to fill); only for input nobody reads after pushing it, such as `net.Socket` `'data'` Buffers.
@@ -143,6 +152,7 @@ export interface ResolvedChunkDecoderOptions {
   maxChunkStreams: number;
   maxPendingBytes: number;
   payloadSlabSize: number;
+  payloadPool: PayloadSlabPool | undefined;
   inPlace: boolean;
 }
 
@@ -160,8 +170,18 @@ export function resolveChunkDecoderOptions(options: ChunkDecoderOptions = {}): R
       Number.MAX_SAFE_INTEGER,
     ),
     payloadSlabSize: slabOption(options.payloadSlabSize),
+    payloadPool: poolOption(options.payloadPool),
     inPlace: booleanOption('inPlace', options.inPlace, false),
   };
+}
+
+function poolOption(value: unknown): PayloadSlabPool | undefined {
+  if (value === undefined) return undefined;
+  const pool = value as Partial<PayloadSlabPool> | null;
+  if (typeof pool !== 'object' || pool === null || typeof pool.allocate !== 'function') {
+    throw invalidOption('payloadPool', 'a PayloadSlabPool', value);
+  }
+  return value as PayloadSlabPool;
 }
 
 function slabOption(value: unknown): number {

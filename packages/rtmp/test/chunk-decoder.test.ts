@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChunkDecoder } from '../src/chunk';
+import { ChunkDecoder, PayloadSlabPool } from '../src/chunk';
 import type { RtmpMessage } from '../src/constants';
 import { isRtmpError, RtmpError } from '../src/errors';
 import type { ChunkDecoderOptions } from '../src/options';
@@ -463,6 +463,23 @@ describe('ChunkDecoder: behaviour', () => {
     expect(Uint8Array.from(big!.payload)).toEqual(seq(130));
   });
 
+  it('decoders given one PayloadSlabPool carve their payloads from the same slab', () => {
+    const msg1 = b([0x06, u24(0), u24(130), 0x09, le32(1), seq(128), 0xc6, seq(2, 128)]);
+    const msg2 = b([0x06, u24(0), u24(131), 0x09, le32(1), seq(128, 7), 0xc6, seq(3, 135)]);
+    const pool = new PayloadSlabPool(4096);
+    const [a] = new ChunkDecoder({ payloadPool: pool }).push(msg1);
+    const [c] = new ChunkDecoder({ payloadPool: pool, payloadSlabSize: 0 }).push(msg2); // the pool wins
+    expect(c!.payload.buffer).toBe(a!.payload.buffer);
+    expect(c!.payload.byteOffset).toBe(a!.payload.byteOffset + 136);
+    expect(Uint8Array.from(a!.payload)).toEqual(seq(130));
+    expect(Uint8Array.from(c!.payload)).toEqual(seq(131, 7));
+    // Without a shared pool each decoder has its own.
+    const [x] = new ChunkDecoder().push(msg1);
+    const [y] = new ChunkDecoder().push(msg2);
+    expect(x!.payload.buffer).not.toBe(y!.payload.buffer);
+    expect(() => new PayloadSlabPool(3)).toThrow(/slabSize/);
+  });
+
   it('inPlace: reassembles a message whose chunks are all present inside the pushed buffer', () => {
     const input = b(
       [0x03, u24(0), u24(2), 0x14, le32(0), [9, 9]], // a single-chunk message before it
@@ -713,6 +730,7 @@ describe('ChunkDecoder: options', () => {
     [{ maxPendingBytes: '1' as unknown as number }, 'options.maxPendingBytes'],
     [{ payloadSlabSize: 3 }, 'options.payloadSlabSize must be 0 or an integer in 4..1073741824'],
     [{ inPlace: 1 as unknown as boolean }, 'options.inPlace must be a boolean'],
+    [{ payloadPool: {} as unknown as PayloadSlabPool }, 'options.payloadPool must be a PayloadSlabPool'],
   ] as const)('%o is refused', (options, says) => {
     let caught: unknown;
     try {

@@ -20,6 +20,7 @@
 import { DEFAULT_CHUNK_SIZE, EXTENDED_TIMESTAMP_MARKER, MessageType, type RtmpMessage } from '../constants';
 import { RtmpProtocolError } from '../errors';
 import { type ChunkDecoderOptions, type ResolvedChunkDecoderOptions, resolveChunkDecoderOptions } from '../options';
+import { PayloadSlabPool } from './payload-pool';
 
 /** Longest possible chunk header: 3-byte basic header + 11-byte fmt 0 header + 4-byte extended timestamp. */
 const MAX_HEADER_SIZE = 18;
@@ -101,9 +102,8 @@ export class ChunkDecoder {
   private readonly stash = new Uint8Array(MAX_HEADER_SIZE);
   private stashLength = 0;
   private failure: Error | null = null;
-  /** Current payload slab and the first free byte in it (see `allocate`). */
-  private slab: Buffer | null = null;
-  private slabOffset = 0;
+  /** Where multi-chunk payloads are assembled (see `allocate`); undefined: a buffer each. */
+  private readonly pool: PayloadSlabPool | undefined;
 
   /**
    * @param options limits, see {@link ChunkDecoderOptions}; each is validated here and a bad value
@@ -111,6 +111,8 @@ export class ChunkDecoder {
    */
   constructor(options?: ChunkDecoderOptions) {
     this.opts = resolveChunkDecoderOptions(options);
+    const size = this.opts.payloadSlabSize;
+    this.pool = this.opts.payloadPool ?? (size > 0 ? new PayloadSlabPool(size) : undefined);
   }
 
   /** The peer's current chunk size (128 until it sends Set Chunk Size). */
@@ -341,17 +343,7 @@ export class ChunkDecoder {
    * as Node's Buffer pool does at 8 KiB), which removes most per-message allocation cost.
    */
   private allocate(length: number): Uint8Array {
-    const slabSize = this.opts.payloadSlabSize;
-    if (length > slabSize >>> 2) return Buffer.allocUnsafeSlow(length);
-    let slab = this.slab;
-    if (slab === null || this.slabOffset + length > slabSize) {
-      slab = this.slab = Buffer.allocUnsafeSlow(slabSize);
-      this.slabOffset = 0;
-    }
-    const out = Buffer.from(slab.buffer, slab.byteOffset + this.slabOffset, length);
-    // Keep the next payload 8-byte aligned, like Node's pool.
-    this.slabOffset = (this.slabOffset + length + 7) & ~7;
-    return out;
+    return this.pool === undefined ? Buffer.allocUnsafeSlow(length) : this.pool.allocate(length);
   }
 
   /** Length of the header `parseHeader` accepted last. */

@@ -1,2 +1,3 @@
 export { ChunkDecoder } from './chunk-decoder';
 export { ChunkEncoder } from './chunk-encoder';
+export { PayloadSlabPool } from './payload-pool';

@@ -3,8 +3,9 @@
  */
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
+import { PayloadSlabPool } from '../chunk/payload-pool';
 import { RtmpError } from '../errors';
-import { integerOption } from '../options';
+import { DEFAULT_PAYLOAD_SLAB_SIZE, integerOption } from '../options';
 import { type ConnectInfo, type PublishInfo, RtmpSession, type RtmpSessionOptions } from '../session';
 import { type ConnectionLimits, RtmpConnection } from './rtmp-connection';
 
@@ -100,8 +101,13 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
     // Socket 'data' Buffers are fresh per event and read by no one after the push, so the decoder
     // may reassemble multi-chunk messages inside them (no copy): measured 1.6x faster at chunk size
     // 4096 and 1.5x at 128 (docs/benchmarks.md). An explicit `inPlace: false` still wins.
-    this.sessionOptions = { inPlace: true, ...sessionOptions };
-    new RtmpSession(this.sessionOptions); // validates the session options now rather than at the first client
+    // Validates the session options now rather than at the first client.
+    new RtmpSession({ inPlace: true, ...sessionOptions });
+    // One payload pool for every connection: a connection would otherwise keep a partly used slab
+    // of its own for as long as it lives (a per-stream memory cost). An explicit pool still wins.
+    const slabSize = sessionOptions.payloadSlabSize ?? DEFAULT_PAYLOAD_SLAB_SIZE;
+    const payloadPool = slabSize > 0 ? new PayloadSlabPool(slabSize) : undefined;
+    this.sessionOptions = { inPlace: true, ...(payloadPool && { payloadPool }), ...sessionOptions };
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.on('error', (err) => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
