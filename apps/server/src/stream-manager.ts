@@ -148,6 +148,8 @@ interface Entry {
   rate: { index: number[]; bytes: number[] };
   viewers: Map<string, number>;
   codecs: StreamCodecInfo;
+  /** The FLV codec summaries `codecs` was built from. */
+  codecsFrom?: { v: VideoCodecInfo | undefined; a: AudioCodecInfo | undefined } | undefined;
 }
 
 /** One publisher's run on a stream; stale once replaced or ended. */
@@ -362,6 +364,7 @@ export class StreamManager implements StreamRegistry {
     entry.lastMediaAt = entry.since;
     entry.app = req.app;
     entry.codecs = {};
+    entry.codecsFrom = undefined;
     return session;
   }
 
@@ -484,6 +487,9 @@ export class StreamManager implements StreamRegistry {
   updateCodecs(entry: Entry, flv: FlvStreamState): void {
     const v = flv.videoCodec;
     const a = flv.audioCodec;
+    // Called for every media message; the summaries change only with a sequence header.
+    if (entry.codecsFrom !== undefined && entry.codecsFrom.v === v && entry.codecsFrom.a === a) return;
+    entry.codecsFrom = { v, a };
     const codecs: StreamCodecInfo = {};
     if (v) {
       codecs.video = { codec: v.codec };
