@@ -166,6 +166,14 @@ export class FlvDropQueue {
     this.queuedBytes = bytes;
   }
 
+  /**
+   * Tells the queue about a tag that went to the destination without passing through it, so that
+   * its policy still knows the stream has video (an audio frame then does not end dropping).
+   */
+  noteBypass(tag: FlvTag): void {
+    if (!this.sawVideo && tagRole(tag).startsWith('video')) this.sawVideo = true;
+  }
+
   /** Removes and returns the oldest tag. */
   shift(): FlvTag | undefined {
     if (this.head >= this.entries.length) return undefined;

@@ -82,6 +82,26 @@ export function encodeTagHeader(type: number, timestamp: number, dataSize: numbe
   out[offset + 10] = 0;
 }
 
+/**
+ * Encodes a whole tag (header, payload copy, PreviousTagSize) into `out` at `offset`.
+ * @returns the bytes written ({@link tagWireSize})
+ * @throws FlvUsageError ERR_FLV_INVALID_ARGUMENT (nothing is written), RangeError when `out` is too small
+ */
+export function encodeTagInto(tag: FlvTag, out: Uint8Array, offset = 0): number {
+  const n = tag.payload.length;
+  const end = offset + TAG_HEADER_SIZE + n + PREVIOUS_TAG_SIZE_SIZE;
+  if (end > out.length) throw new RangeError(`a ${n}-byte tag does not fit at offset ${offset} of ${out.length}`);
+  encodeTagHeader(tag.type, tag.timestamp, n, out, offset);
+  out.set(tag.payload, offset + TAG_HEADER_SIZE);
+  const prev = TAG_HEADER_SIZE + n;
+  const p = offset + prev;
+  out[p] = prev >>> 24;
+  out[p + 1] = prev >>> 16;
+  out[p + 2] = prev >>> 8;
+  out[p + 3] = prev;
+  return end - offset;
+}
+
 /** Bytes a tag occupies on the wire: 11-byte header + payload + 4-byte PreviousTagSize. */
 export function tagWireSize(tag: FlvTag): number {
   return TAG_HEADER_SIZE + tag.payload.length + PREVIOUS_TAG_SIZE_SIZE;

@@ -11,7 +11,7 @@
 import type { Writable } from 'node:stream';
 import { FlvUsageError } from './errors';
 import { FlvDropQueue, type FlvDropQueueOptions } from './flv-drop-queue';
-import { type FlvHeaderFlags, FlvMuxer } from './flv-muxer';
+import { encodeTagInto, type FlvHeaderFlags, FlvMuxer, tagWireSize } from './flv-muxer';
 import type { FlvTag } from './tag';
 
 /** Options of {@link FlvStreamWriter}. */
@@ -102,6 +102,20 @@ export class FlvStreamWriter {
     return ok;
   }
 
+  /**
+   * Writes bytes that already hold `tagCount` whole encoded tags (see `encodeTagInto`), counting
+   * them. `done` runs once the destination has taken the bytes (they may be reused from then on).
+   * @returns the `write()` result: false = destination full
+   * @throws FlvUsageError ERR_FLV_HEADER_NOT_WRITTEN
+   */
+  writeEncoded(bytes: Uint8Array, tagCount: number, done?: (err?: Error | null) => void): boolean {
+    if (!this.headerDone) throw new FlvUsageError('ERR_FLV_HEADER_NOT_WRITTEN', 'write the FLV header first');
+    this.corkOnce();
+    this.bytes += bytes.length;
+    this.tags += tagCount;
+    return this.destination.write(bytes, done);
+  }
+
   /** Writes several tags; returns the last `write()` result. */
   writeTags(tags: Iterable<FlvTag>): boolean {
     let ok = !this.needDrain;
@@ -143,7 +157,17 @@ export class FlvStreamWriter {
 }
 
 /** Options of {@link BufferedFlvWriter}. */
-export interface BufferedFlvWriterOptions extends FlvDropQueueOptions, FlvStreamWriterOptions {}
+export interface BufferedFlvWriterOptions extends FlvDropQueueOptions, FlvStreamWriterOptions {
+  /**
+   * Size of the buffer {@link BufferedFlvWriter.hold} copies tags into (0: none, held tags wait in
+   * the queue as they are). Copying lets the caller's payload buffers (e.g. socket reads) go at
+   * once instead of staying alive, and so surviving garbage collections, for as long as tags are
+   * held; the buffer is reused once the destination has called back for it. Use it only with a
+   * destination that is done with a chunk by then: a socket, a pipe (a child's stdin) or a file,
+   * not a PassThrough or anything that keeps chunks by reference. Default 0.
+   */
+  holdBufferBytes?: number;
+}
 
 /** What {@link BufferedFlvWriter.write} did with a tag. */
 export type BufferedWriteResult = 'written' | 'queued' | 'dropped';
@@ -160,11 +184,23 @@ export class BufferedFlvWriter {
   private readonly queue: FlvDropQueue;
   private readonly onDrain = () => this.flush();
   private closed = false;
+  private readonly holdSize: number;
+  /** Encoded held tags (only ever while the queue is empty, so order is kept). */
+  private holdBuf: Buffer | undefined;
+  private holdUsed = 0;
+  private holdCount = 0;
+  /** A hold buffer the destination has given back, for the next batch. */
+  private spare: Buffer | undefined;
 
-  /** @throws FlvUsageError ERR_FLV_INVALID_OPTION (see {@link FlvDropQueue}) */
+  /** @throws FlvUsageError ERR_FLV_INVALID_OPTION (see {@link FlvDropQueue}; `holdBufferBytes`) */
   constructor(destination: Writable, options: BufferedFlvWriterOptions = {}) {
     this.queue = new FlvDropQueue(options);
     this.writer = new FlvStreamWriter(destination, options);
+    const hold = options.holdBufferBytes ?? 0;
+    if (!Number.isSafeInteger(hold) || hold < 0 || hold > 2 ** 30) {
+      throw new FlvUsageError('ERR_FLV_INVALID_OPTION', `holdBufferBytes must be an integer in 0..2^30, got ${hold}`);
+    }
+    this.holdSize = hold;
     destination.on('drain', this.onDrain);
   }
 
@@ -173,14 +209,14 @@ export class BufferedFlvWriter {
     return this.writer;
   }
 
-  /** Bytes (wire size) waiting in the queue. Never above `maxQueuedBytes`. */
+  /** Bytes (wire size) waiting: in the queue (never above `maxQueuedBytes`) and in the hold buffer. */
   get queuedBytes(): number {
-    return this.queue.bytes;
+    return this.queue.bytes + this.holdUsed;
   }
 
-  /** Tags waiting in the queue. */
+  /** Tags waiting, in the queue and in the hold buffer. */
   get queuedTags(): number {
-    return this.queue.length;
+    return this.queue.length + this.holdCount;
   }
 
   /** Frames dropped so far (refused on arrival or evicted from the queue). */
@@ -227,12 +263,43 @@ export class BufferedFlvWriter {
   hold(tag: FlvTag): 'queued' | 'dropped' {
     if (!this.writer.headerWritten) throw new FlvUsageError('ERR_FLV_HEADER_NOT_WRITTEN', 'write the FLV header first');
     if (this.closed) return 'dropped';
-    return this.queue.push(tag);
+    const size = tagWireSize(tag);
+    // The hold buffer takes tags only while nothing waits in the queue and nothing is being
+    // dropped: the queue's policy and the order of tags stay as without it.
+    if (this.holdSize === 0 || this.queue.length > 0 || this.queue.dropping) return this.queue.push(tag);
+    if (this.holdUsed + size > this.holdSize) this.writeHeld();
+    if (size > this.holdSize || this.writer.needDrain) return this.queue.push(tag);
+    let buf = this.holdBuf;
+    if (buf === undefined) {
+      buf = this.holdBuf = this.spare ?? Buffer.allocUnsafeSlow(this.holdSize);
+      this.spare = undefined;
+    }
+    encodeTagInto(tag, buf, this.holdUsed);
+    this.queue.noteBypass(tag);
+    this.holdUsed += size;
+    this.holdCount++;
+    return 'queued';
+  }
+
+  /** Writes the hold buffer's tags; the buffer comes back for reuse once the destination took it. */
+  private writeHeld(): void {
+    const buf = this.holdBuf;
+    if (buf === undefined || this.holdUsed === 0) return;
+    const used = this.holdUsed;
+    const count = this.holdCount;
+    this.holdBuf = undefined;
+    this.holdUsed = 0;
+    this.holdCount = 0;
+    this.writer.writeEncoded(buf.subarray(0, used), count, () => {
+      // Keep at most one idle buffer; a newer one in use already makes this one garbage.
+      if (!this.closed && this.holdBuf === undefined && this.spare === undefined) this.spare = buf;
+    });
   }
 
   /** Writes queued tags while the destination has room. Runs by itself on 'drain'. */
   flush(): void {
     if (this.closed) return;
+    this.writeHeld(); // held tags precede anything queued after them
     while (this.queue.length > 0 && !this.writer.needDrain) {
       const tag = this.queue.shift();
       if (tag !== undefined) this.writer.writeTag(tag);
@@ -245,9 +312,9 @@ export class BufferedFlvWriter {
    */
   async end(): Promise<void> {
     const d = this.writer.destination;
-    while (this.queue.length > 0 && !this.closed) {
+    while (this.queuedTags > 0 && !this.closed) {
       this.flush();
-      if (this.queue.length > 0) await this.writer.drained();
+      if (this.queuedTags > 0) await this.writer.drained();
     }
     this.close();
     if (d.writableFinished) return;
@@ -284,5 +351,9 @@ export class BufferedFlvWriter {
     this.closed = true;
     this.writer.destination.off('drain', this.onDrain);
     this.queue.clear();
+    this.holdBuf = undefined;
+    this.spare = undefined;
+    this.holdUsed = 0;
+    this.holdCount = 0;
   }
 }

@@ -68,6 +68,7 @@ export {
   DEFAULT_SLAB_SIZE,
   encodeFlvHeader,
   encodeTagHeader,
+  encodeTagInto,
   type FlvHeaderFlags,
   FlvMuxer,
   type FlvMuxerOptions,

@@ -18,24 +18,31 @@ import {
 import { frameId, METADATA_PAYLOAD, syntheticStream } from './helpers/synthetic';
 
 /** A destination that takes `delayMs` per write (callback), small highWaterMark, and records bytes. */
-function slowSink(highWaterMark: number, delayMs: number) {
+function slowSink(highWaterMark: number, delayMs: number, copy = false) {
   const chunks: Uint8Array[] = [];
+  const source: ArrayBufferLike[] = [];
   let writev = 0;
+  // `copy`: keep a copy of each chunk, as a socket or a pipe does (the kernel takes the bytes).
+  const take = (c: Uint8Array) => {
+    source.push(c.buffer);
+    chunks.push(copy ? Uint8Array.from(c) : c);
+  };
   const sink = new Writable({
     highWaterMark,
     write(chunk: Uint8Array, _enc, cb) {
-      chunks.push(chunk);
+      take(chunk);
       setTimeout(cb, delayMs);
     },
     writev(list, cb) {
       writev++;
-      for (const { chunk } of list) chunks.push(chunk as Uint8Array);
+      for (const { chunk } of list) take(chunk as Uint8Array);
       setTimeout(cb, delayMs);
     },
   });
   return {
     sink,
     chunks,
+    source,
     writevCalls: () => writev,
     bytes: () => Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))),
   };
@@ -197,6 +204,62 @@ describe('BufferedFlvWriter (bounded queue, drop until keyframe)', () => {
     expect(w.queuedBytes).toBeLessThanOrEqual(MIN_MAX_QUEUED_BYTES);
     w.close();
     expect(w.hold({ type: 8, timestamp: 0, payload: new Uint8Array([0xaf, 1]) })).toBe('dropped');
+  });
+
+  it('holdBufferBytes: held tags are copied into one reused buffer, same bytes out', async () => {
+    const fast = slowSink(1 << 20, 0, true);
+    const plainSink = slowSink(1 << 20, 0);
+    const w = new BufferedFlvWriter(fast.sink, { holdBufferBytes: 16 * 1024 });
+    const plainW = new BufferedFlvWriter(plainSink.sink);
+    w.writeHeader({ audio: true, video: true });
+    plainW.writeHeader({ audio: true, video: true });
+    const sent = [...syntheticStream(300)];
+    const large = sent.filter((t) => tagWireSize(t) > 16 * 1024).length;
+    for (let i = 0; i < sent.length; i++) {
+      const t = sent[i]!;
+      // Copies: changing the caller's payload afterwards does not change what is written.
+      const own = { ...t, payload: Uint8Array.from(t.payload) };
+      expect(w.hold(own)).toBe('queued');
+      own.payload.fill(0xee);
+      plainW.write(t);
+      if (i % 10 === 9) {
+        w.flush();
+        await new Promise((r) => setTimeout(r, 2)); // the sink takes the batch, the buffer comes back
+      }
+    }
+    w.flush();
+    await w.end();
+    await finish(plainSink.sink);
+    expect(fast.bytes().equals(plainSink.bytes())).toBe(true);
+    expect(w.streamWriter.tagsWritten).toBe(sent.length);
+    // Batches (and the tags too large for the buffer) went out as few buffers, mostly one reused one.
+    const buffers = new Set(fast.source.filter((b) => b.byteLength >= 16 * 1024));
+    expect(buffers.size).toBeLessThan(large + 6);
+  });
+
+  it('holdBufferBytes: a full destination sends held tags to the queue and its drop policy', async () => {
+    const { sink, bytes } = slowSink(8 * 1024, 3, true);
+    const dropped: TagRole[] = [];
+    const w = new BufferedFlvWriter(sink, {
+      holdBufferBytes: 32 * 1024,
+      maxQueuedBytes: MIN_MAX_QUEUED_BYTES,
+      onDrop: (_t, role) => dropped.push(role),
+    });
+    w.writeHeader({ audio: true, video: true });
+    const sent = [...syntheticStream(600, { gop: 30, repeatConfig: true })];
+    for (let i = 0; i < sent.length; i++) {
+      w.hold(sent[i]!);
+      if (i % 5 === 4) w.flush();
+      expect(w.queuedBytes).toBeLessThanOrEqual(MIN_MAX_QUEUED_BYTES + 32 * 1024);
+      if (i % 40 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(dropped.every((r) => !isEssentialRole(r))).toBe(true);
+    await w.end();
+    const received = parse(bytes());
+    expect(received.length + w.droppedFrames).toBe(sent.length);
+    expectUnbrokenChains(sent, received);
+    expect(() => new BufferedFlvWriter(sink, { holdBufferBytes: -1 })).toThrow(/holdBufferBytes/);
   });
 
   it('refuses tags before the header, and drops everything after close()', () => {
