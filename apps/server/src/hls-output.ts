@@ -244,13 +244,21 @@ export class HlsOutput implements StreamOutput {
   }
 
   private beginRun(stdin: Writable, state: FlvStreamState): void {
-    const writer = new BufferedFlvWriter(stdin, { maxQueuedBytes: this.o.maxQueuedBytes, onDrop: this.countDrop });
+    const batchBytes = this.o.feedBatchBytes ?? DEFAULT_FEED_BATCH_BYTES;
+    // Held tags are copied into one reused buffer (FFmpeg's stdin is a pipe: done with a chunk once
+    // it calls back), so the socket buffers they came in are freed at once rather than kept alive
+    // through garbage collections for as long as the batch is held.
+    const writer = new BufferedFlvWriter(stdin, {
+      maxQueuedBytes: this.o.maxQueuedBytes,
+      onDrop: this.countDrop,
+      holdBufferBytes: batchBytes,
+    });
     writer.writeHeader(state.headerFlags());
     for (const tag of state.primerTags(0)) writer.write(tag);
     const batch = new FeedBatch({
       hasVideo: state.hasVideo,
       hasAudio: state.hasAudio,
-      maxBytes: this.o.feedBatchBytes ?? DEFAULT_FEED_BATCH_BYTES,
+      maxBytes: batchBytes,
       maxSpanMs: DEFAULT_FEED_BATCH_SPAN_MS,
     });
     const run: Run = { writer, batch, gate: state.createGate(), rebaser: new TimestampRebaser() };

@@ -7,7 +7,9 @@ import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FlvStreamState, type FlvTag } from '@org/flv';
+import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { FlvStreamState, type FlvTag, isVideoKeyframe, tagWireSize } from '@org/flv';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endPlaylist, HlsOutput, mediaSequence, playlistSegments } from '../src/hls-output';
@@ -159,6 +161,62 @@ describe('HlsOutput with FFmpeg', () => {
     });
     expect(await fatal).toMatch(/crashed 3 times/);
     expect(restarts).toEqual([1, 2]);
+  }, 30_000);
+
+  it('hands FFmpeg held tags in few writes, and everything up to a keyframe at once', async () => {
+    // The child is `cat` (spawn seam) and its stdin is spied on: every write that reaches the pipe.
+    let written = 0;
+    let writes = 0;
+    const o = output('u4', {
+      stop: { stdinGraceMs: 500, termGraceMs: 500 },
+      spawn: (_cmd, _args, opts) => {
+        const child = spawn('cat', [], opts);
+        const stdin = child.stdin as Writable & { _write: Function; _writev: Function };
+        const w = stdin._write.bind(stdin);
+        const wv = stdin._writev.bind(stdin);
+        stdin._write = (chunk: Uint8Array, enc: BufferEncoding, cb: () => void) => {
+          writes++;
+          written += chunk.length;
+          return w(chunk, enc, cb);
+        };
+        stdin._writev = (chunks: { chunk: Uint8Array }[], cb: () => void) => {
+          writes++;
+          for (const c of chunks) written += c.chunk.length;
+          return wv(chunks, cb);
+        };
+        return child;
+      },
+    });
+    await o.prepare();
+    const state = new FlvStreamState();
+    const media: FlvTag[] = [];
+    for (const tag of clip) {
+      const role = state.observe(tag);
+      if (role !== 'metadata' && role !== 'video-config' && role !== 'audio-config') media.push(tag);
+    }
+    o.open(state);
+    await poll(() => (written > 0 ? true : undefined), 5000, 10); // header and primer
+    const keyframes = media.flatMap((t, i) => (isVideoKeyframe(t) ? [i] : []));
+    expect(keyframes.length).toBeGreaterThanOrEqual(2);
+    const [first, second] = keyframes as [number, number];
+    const tick = () => new Promise((r) => setImmediate(r));
+    const primer = written;
+    const wire = (tags: FlvTag[]) => tags.reduce((n, t) => n + tagWireSize(t), 0);
+
+    for (const tag of media.slice(0, second + 1)) o.write(tag);
+    await tick();
+    // Everything up to and including the keyframe went out in that same tick (before the first
+    // keyframe, FFmpeg gets nothing: it could not decode it).
+    expect(written - primer).toBe(wire(media.slice(first, second + 1)));
+    expect(writes).toBeLessThan((second + 1) / 4);
+    // The next inter frame is held (the audio frame releasing the keyframe would go at once).
+    const next = media.slice(second + 1).find((t) => t.type === 9) as FlvTag;
+    const before = written;
+    o.write(next);
+    await tick();
+    expect(written).toBe(before);
+    await o.close(); // flushes what is held
+    expect(written - primer).toBe(wire(media.slice(first, second + 1)) + tagWireSize(next));
   }, 30_000);
 
   it('drops frames until a keyframe when FFmpeg does not read, within the queue bound', async () => {
