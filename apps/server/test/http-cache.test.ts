@@ -5,7 +5,7 @@
  * the Fastify routes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -270,6 +270,9 @@ describe('HLS routes with the cache', () => {
   it('answers from memory with the same headers as the Fastify route', async () => {
     const seg = randomBytes(188 * 40);
     await put('live_000.ts', seg);
+    // An mtime with a sub-millisecond part ≥ 0.5: Node rounds stat.mtime (what @fastify/send uses
+    // for its ETag) where truncating mtimeMs would not, and a conditional request then misses.
+    await utimes(join(dir, 'live_000.ts'), 1_700_000_000, 1_700_000_000.0007);
     await put('live.m3u8', playlist(['live_000.ts']));
     const { app, port } = await listen(undefined, 'https://player.example');
     // First requests warm the cache (served from disk meanwhile); loading takes milliseconds.

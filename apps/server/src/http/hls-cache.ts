@@ -83,8 +83,13 @@ interface Entry {
   closed: boolean;
 }
 
-function etagOf(size: number, mtimeMs: number): string {
-  return `W/"${size.toString(16)}-${Math.trunc(mtimeMs).toString(16)}"`;
+/**
+ * @fastify/send's ETag: size and `stat.mtime.getTime()` in hex. Node rounds that Date to the nearest
+ * millisecond, so `Math.trunc(mtimeMs)` differs whenever the fraction is ≥ 0.5 (and a cached answer's
+ * ETag then never matched a conditional request served by the route).
+ */
+function etagOf(size: number, mtime: Date): string {
+  return `W/"${size.toString(16)}-${mtime.getTime().toString(16)}"`;
 }
 
 /** Segment names listed in a playlist (URI lines), in order. */
@@ -130,7 +135,7 @@ async function readWhole(
     if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) return undefined;
     return {
       body,
-      etag: etagOf(st.size, st.mtimeMs),
+      etag: etagOf(st.size, st.mtime),
       lastModified: st.mtime.toUTCString(),
       ino: st.ino,
       mtimeMs: st.mtimeMs,
