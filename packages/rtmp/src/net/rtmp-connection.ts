@@ -78,9 +78,16 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> {
       this.lastReadAt = Date.now();
       session.feed(buf);
     });
+    // A publisher that ended its publish itself (FCUnpublish, deleteStream) and then closed at once
+    // (librtmp does) resets the connection under our reply: that is an ordinary disconnect.
+    let peerEnded = false;
+    session.on('unpublish', (_info: unknown, reason: string) => {
+      if (reason === 'FCUnpublish' || reason === 'deleteStream') peerEnded = true;
+    });
     socket.on('end', () => session.close('disconnect'));
-    socket.on('error', (err) => {
-      session.close(new RtmpError('ERR_RTMP_SOCKET', `socket error: ${err.message}`, { cause: err }));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (peerEnded && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) session.close('disconnect');
+      else session.close(new RtmpError('ERR_RTMP_SOCKET', `socket error: ${err.message}`, { cause: err }));
     });
     socket.on('close', () => {
       session.close('disconnect');
