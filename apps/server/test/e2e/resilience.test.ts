@@ -28,8 +28,12 @@ import {
   waitForPlaylist,
 } from './helpers/ingest';
 
-const HANDSHAKE_TIMEOUT_MS = 2000;
-const IDLE_TIMEOUT_MS = 3000;
+/**
+ * Long enough that this test's own handshake (the 16 MB message below) completes even when the
+ * whole suite runs in parallel on two cores and the test process is starved for a while.
+ */
+const HANDSHAKE_TIMEOUT_MS = 4000;
+const IDLE_TIMEOUT_MS = 6000; // above the handshake timeout: silent sockets must meet that one first
 let tmp: string;
 let server: Server;
 const publishers: Proc[] = [];
@@ -98,13 +102,17 @@ describe('hostile input', () => {
     const big = await dial(server.rtmpPort);
     const hs = new ClientHandshake();
     big.socket.write(hs.start());
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
       big.socket.on('data', (d: Buffer) => {
         if (hs.done) return;
         const step = hs.push(d);
         for (const out of step.output) big.socket.write(out);
         if (step.done) resolve();
       });
+      // Fail with a reason rather than hang if the server gives up on us first.
+      void big.closed.then((ms) =>
+        reject(new Error(`server closed the connection during the handshake after ${ms} ms`)),
+      );
     });
     const fmt0Csid3 = [0x03];
     const timestamp = [0x00, 0x00, 0x00];

@@ -175,7 +175,8 @@ export function procState(pid: number): string | undefined {
 
 /** GET a playlist: its parsed form, or the HTTP status when not 200. */
 export async function getPlaylist(server: Server, username: string): Promise<Playlist | number> {
-  const r = await fetch(server.url(`/stream/${username}/live.m3u8`));
+  // Bounded: a request the server never answers fails the test with a reason instead of hanging it.
+  const r = await fetch(server.url(`/stream/${username}/live.m3u8`), { signal: AbortSignal.timeout(10_000) });
   if (r.status !== 200) {
     await r.body?.cancel();
     return r.status;
