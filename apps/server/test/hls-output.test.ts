@@ -3,11 +3,12 @@
  * (append_list, discontinuity, monotonic media sequence); a killed FFmpeg is reaped and restarted;
  * finish() ends the playlist; a stalled FFmpeg makes frames drop within the queue bound.
  */
+
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { FlvStreamState, type FlvTag, isVideoKeyframe, tagWireSize } from '@org/flv';
 import { pino } from 'pino';
@@ -171,7 +172,9 @@ describe('HlsOutput with FFmpeg', () => {
       stop: { stdinGraceMs: 500, termGraceMs: 500 },
       spawn: (_cmd, _args, opts) => {
         const child = spawn('cat', [], opts);
-        const stdin = child.stdin as Writable & { _write: Function; _writev: Function };
+        type WriteFn = (chunk: Uint8Array, enc: BufferEncoding, cb: () => void) => void;
+        type WritevFn = (chunks: { chunk: Uint8Array }[], cb: () => void) => void;
+        const stdin = child.stdin as Writable & { _write: WriteFn; _writev: WritevFn };
         const w = stdin._write.bind(stdin);
         const wv = stdin._writev.bind(stdin);
         stdin._write = (chunk: Uint8Array, enc: BufferEncoding, cb: () => void) => {
