@@ -82,6 +82,15 @@ export function encodeTagHeader(type: number, timestamp: number, dataSize: numbe
   out[offset + 10] = 0;
 }
 
+/** Writes the PreviousTagSize of a tag with `dataSize` payload bytes (11 + dataSize, big-endian). */
+function encodePreviousTagSize(dataSize: number, out: Uint8Array, offset: number): void {
+  const prev = TAG_HEADER_SIZE + dataSize;
+  out[offset] = prev >>> 24;
+  out[offset + 1] = prev >>> 16;
+  out[offset + 2] = prev >>> 8;
+  out[offset + 3] = prev;
+}
+
 /**
  * Encodes a whole tag (header, payload copy, PreviousTagSize) into `out` at `offset`.
  * @returns the bytes written ({@link tagWireSize})
@@ -93,12 +102,7 @@ export function encodeTagInto(tag: FlvTag, out: Uint8Array, offset = 0): number 
   if (end > out.length) throw new RangeError(`a ${n}-byte tag does not fit at offset ${offset} of ${out.length}`);
   encodeTagHeader(tag.type, tag.timestamp, n, out, offset);
   out.set(tag.payload, offset + TAG_HEADER_SIZE);
-  const prev = TAG_HEADER_SIZE + n;
-  const p = offset + prev;
-  out[p] = prev >>> 24;
-  out[p + 1] = prev >>> 16;
-  out[p + 2] = prev >>> 8;
-  out[p + 3] = prev;
+  encodePreviousTagSize(n, out, offset + TAG_HEADER_SIZE + n);
   return end - offset;
 }
 
@@ -162,11 +166,7 @@ export class FlvMuxer {
     const slab = this.slab;
     const o = this.used;
     encodeTagHeader(tag.type, tag.timestamp, size, slab, o);
-    const prev = TAG_HEADER_SIZE + size;
-    slab[o + 11] = prev >>> 24;
-    slab[o + 12] = prev >>> 16;
-    slab[o + 13] = prev >>> 8;
-    slab[o + 14] = prev;
+    encodePreviousTagSize(size, slab, o + TAG_HEADER_SIZE);
     this.used = o + SLOT;
     return [slab.subarray(o, o + TAG_HEADER_SIZE), tag.payload, slab.subarray(o + TAG_HEADER_SIZE, o + SLOT)];
   }
