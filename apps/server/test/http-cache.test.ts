@@ -16,7 +16,8 @@ import { DEFAULT_CONFIG } from '../src/config';
 import { type CachedFile, HlsCache, listedSegments } from '../src/http/hls-cache';
 import { buildHttpApp, MAX_PLAYLIST_BYTES } from '../src/http/index';
 import { createMetrics } from '../src/metrics';
-import type { StreamInfo, StreamRegistry } from '../src/stream-registry';
+import type { StreamRegistry } from '../src/stream-registry';
+import { fixedRegistry, streamInfo } from './helpers/streams';
 
 const WAIT_MS = 3_000;
 
@@ -52,21 +53,7 @@ async function until(get: () => CachedFile | undefined, ok: (f: CachedFile | und
 }
 
 function registryOf(...names: string[]): StreamRegistry {
-  const info = (username: string): StreamInfo => ({
-    username,
-    app: 'a',
-    state: 'live',
-    since: 0,
-    codecs: {},
-    bitrate: 0,
-    bytesIn: 0,
-    viewers: undefined,
-    dir: join(root, username),
-    ffmpegRestarts: 0,
-    droppedFrames: 0,
-  });
-  const known = new Map(names.map((n) => [n, info(n)]));
-  return { list: () => [...known.values()], get: (u) => known.get(u) };
+  return fixedRegistry(names.map((n) => streamInfo(n, join(root, n))));
 }
 
 async function listen(hlsCacheBytes?: number, corsOrigin = '*'): Promise<{ app: FastifyInstance; port: number }> {

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../src/config';
 import { buildHttpApp } from '../src/http/index';
 import { createMetrics } from '../src/metrics';
-import type { StreamInfo, StreamRegistry } from '../src/stream-registry';
 import { rawRequest } from './helpers/raw-http';
+import { fixedRegistry, streamInfo } from './helpers/streams';
 
 let tmp: string;
 let token: string;
@@ -36,21 +36,7 @@ beforeAll(async () => {
   await symlink(join(tmp, 'outside'), join(outputDir, 'linked'));
   await symlink(join(tmp, 'secret.txt'), join(victim, 'live_001.ts'));
   await symlink('../../secret.txt', join(victim, 'live_002.ts'));
-  const base = (username: string): StreamInfo => ({
-    username,
-    app: 'a',
-    state: 'live',
-    since: 0,
-    codecs: {},
-    bitrate: 0,
-    bytesIn: 0,
-    viewers: undefined,
-    dir: join(outputDir, username),
-    ffmpegRestarts: 0,
-    droppedFrames: 0,
-  });
-  const known = new Map(['victim', 'linked'].map((u) => [u, base(u)]));
-  const registry: StreamRegistry = { list: () => [...known.values()], get: (u) => known.get(u) };
+  const registry = fixedRegistry(['victim', 'linked'].map((u) => streamInfo(u, join(outputDir, u))));
   app = buildHttpApp({
     config: { ...DEFAULT_CONFIG, outputDir },
     logger: pino({ level: 'silent' }),

@@ -13,6 +13,7 @@ import { buildHttpApp, classifyStreamFile, MAX_PLAYLIST_BYTES, PAGE_CSP, prefers
 import { readSmallFile, resolveInsideRoot } from '../src/http/safe-file';
 import { createMetrics, METRIC_NAMES } from '../src/metrics';
 import type { StreamInfo, StreamRegistry } from '../src/stream-registry';
+import { streamInfo } from './helpers/streams';
 
 const run = promisify(execFile);
 
@@ -36,10 +37,8 @@ function fakeRegistry(infos: StreamInfo[]): FakeRegistry {
 }
 
 function stream(username: string, dir: string, over: Partial<StreamInfo> = {}): StreamInfo {
-  return {
-    username,
+  return streamInfo(username, dir, {
     app: 'test',
-    state: 'live',
     since: Date.parse('2024-01-01T00:00:00Z'),
     codecs: {
       video: { codec: 'h264', width: 160, height: 120, profile: 'High', level: '1.2' },
@@ -48,11 +47,8 @@ function stream(username: string, dir: string, over: Partial<StreamInfo> = {}): 
     bitrate: 1_500_000,
     bytesIn: 12345,
     viewers: 3,
-    dir,
-    ffmpegRestarts: 0,
-    droppedFrames: 0,
     ...over,
-  };
+  });
 }
 
 const HOSTILE_APP = '<script>alert("x")</script>&\'';

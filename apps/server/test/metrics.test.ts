@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics, METRIC_NAMES } from '../src/metrics';
 import type { StreamInfo, StreamRegistry } from '../src/stream-registry';
+import { streamInfo } from './helpers/streams';
 
 let tmp: string;
 beforeAll(async () => {
@@ -15,19 +16,7 @@ afterAll(async () => {
 });
 
 function info(username: string, dir: string, state: StreamInfo['state']): StreamInfo {
-  return {
-    username,
-    app: undefined,
-    state,
-    since: 0,
-    codecs: {},
-    bitrate: 0,
-    bytesIn: 0,
-    viewers: undefined,
-    dir,
-    ffmpegRestarts: 0,
-    droppedFrames: 0,
-  };
+  return streamInfo(username, dir, { app: undefined, state });
 }
 
 describe('createMetrics', () => {
