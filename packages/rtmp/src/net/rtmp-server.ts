@@ -98,13 +98,14 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
     };
     this.maxConnections = integerOption('maxConnections', maxConnections, DEFAULT_MAX_CONNECTIONS, 1, 1_000_000);
     this.hooks = { onConnect, onPublish };
+    // Validates the session options now rather than at the first client (and before the pool below
+    // could report a bad slab size under another name).
+    new RtmpSession(sessionOptions);
     // Socket 'data' Buffers are fresh per event and read by no one after the push, so the decoder
     // may reassemble multi-chunk messages inside them (no copy): measured 1.6x faster at chunk size
-    // 4096 and 1.5x at 128 (docs/benchmarks.md). An explicit `inPlace: false` still wins.
-    // Validates the session options now rather than at the first client.
-    new RtmpSession({ inPlace: true, ...sessionOptions });
-    // One payload pool for every connection: a connection would otherwise keep a partly used slab
-    // of its own for as long as it lives (a per-stream memory cost). An explicit pool still wins.
+    // 4096 and 1.5x at 128 (docs/benchmarks.md). One payload pool serves every connection: each
+    // would otherwise keep a partly used slab of its own for as long as it lives (a per-stream
+    // memory cost). An explicit `inPlace: false` or pool still wins.
     const slabSize = sessionOptions.payloadSlabSize ?? DEFAULT_PAYLOAD_SLAB_SIZE;
     const payloadPool = slabSize > 0 ? new PayloadSlabPool(slabSize) : undefined;
     this.sessionOptions = { inPlace: true, ...(payloadPool && { payloadPool }), ...sessionOptions };
