@@ -26,6 +26,7 @@ import {
   sleep,
   startServer,
   waitForPlaylist,
+  within,
 } from './helpers/ingest';
 
 /**
@@ -63,11 +64,17 @@ const seqOf = async (username: string): Promise<number> => {
 
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
 
-/** Opens a TCP connection; resolves with it once connected, and tracks when the server closes it. */
+/**
+ * Opens a TCP connection; resolves with it once connected, and tracks when the server closes it.
+ * Whatever the server sends is read and dropped: a socket left unread never sees the server's FIN
+ * behind the bytes it buffered (S0 S1 S2, when garbage happens to start with version 3), and its
+ * `'close'` would never come.
+ */
 function dial(port: number): Promise<{ socket: net.Socket; closed: Promise<number> }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.on('error', () => undefined);
+    socket.resume();
     const t0 = Date.now();
     const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now() - t0)));
     socket.once('connect', () => resolve({ socket, closed }));
@@ -78,42 +85,48 @@ function dial(port: number): Promise<{ socket: net.Socket; closed: Promise<numbe
 describe('hostile input', () => {
   it('garbage, silence, half handshakes and a 16 MB message do not stall a live stream', async () => {
     const rssBefore = rss(server.pid);
-    const seqBefore = await seqOf('alice');
+    const seqBefore = await within(10_000, 'first playlist fetch', seqOf('alice'));
     const t0 = Date.now();
     // A publisher that goes silent after its publish is dropped after the idle timeout.
     const idler = await RtmpClient.connect({ host: '127.0.0.1', port: server.rtmpPort, app: 'live/test' });
-    await idler.publish('idler');
     const idlerClosed = new Promise<number>((r) => idler.on('close', () => r(Date.now() - t0)));
+    await idler.publish('idler');
     const conns: { socket: net.Socket; closed: Promise<number> }[] = [];
     for (let i = 0; i < 20; i++) {
-      const c = await dial(server.rtmpPort);
-      c.socket.write(randomBytes(64 * 1024)); // random bytes, starting with a random version byte
+      const c = await within(5000, `garbage connection ${i}`, dial(server.rtmpPort));
+      const garbage = randomBytes(64 * 1024); // random bytes, starting with a random version byte…
+      if (i < 5) garbage[0] = 3; // …or with version 3: random C1, C2 and then random chunks
+      c.socket.write(garbage);
       conns.push(c);
     }
     const silent = [];
-    for (let i = 0; i < 10; i++) silent.push(await dial(server.rtmpPort));
+    for (let i = 0; i < 10; i++) silent.push(await within(5000, `silent connection ${i}`, dial(server.rtmpPort)));
     const half = [];
     for (let i = 0; i < 10; i++) {
-      const c = await dial(server.rtmpPort);
+      const c = await within(5000, `half-handshake connection ${i}`, dial(server.rtmpPort));
       c.socket.write(Buffer.concat([Buffer.from([3]), randomBytes(700)])); // C0 + part of C1
       half.push(c);
     }
     // A proper handshake, then a chunk header declaring a 16 MB (2^24 − 1 bytes) command message.
-    const big = await dial(server.rtmpPort);
+    const big = await within(5000, '16 MB connection', dial(server.rtmpPort));
     const hs = new ClientHandshake();
     big.socket.write(hs.start());
-    await new Promise<void>((resolve, reject) => {
-      big.socket.on('data', (d: Buffer) => {
-        if (hs.done) return;
-        const step = hs.push(d);
-        for (const out of step.output) big.socket.write(out);
-        if (step.done) resolve();
-      });
-      // Fail with a reason rather than hang if the server gives up on us first.
-      void big.closed.then((ms) =>
-        reject(new Error(`server closed the connection during the handshake after ${ms} ms`)),
-      );
-    });
+    await within(
+      HANDSHAKE_TIMEOUT_MS + 2000,
+      '16 MB connection handshake',
+      new Promise<void>((resolve, reject) => {
+        big.socket.on('data', (d: Buffer) => {
+          if (hs.done) return;
+          const step = hs.push(d);
+          for (const out of step.output) big.socket.write(out);
+          if (step.done) resolve();
+        });
+        // Fail with a reason rather than hang if the server gives up on us first.
+        void big.closed.then((ms) =>
+          reject(new Error(`server closed the connection during the handshake after ${ms} ms`)),
+        );
+      }),
+    );
     const fmt0Csid3 = [0x03];
     const timestamp = [0x00, 0x00, 0x00];
     const length16M = [0xff, 0xff, 0xff]; // 16 777 215 bytes
@@ -128,19 +141,28 @@ describe('hostile input', () => {
     expect(await seqOf('alice')).toBeGreaterThanOrEqual(seqBefore + 3);
 
     // Every hostile connection is closed by the server: garbage and the big message at once,
-    // silent and half-handshaken ones by the handshake timeout.
-    const closeTimes = await Promise.all([...conns, big].map((c) => c.closed));
+    // silent and half-handshaken ones by the handshake timeout, the idler by the idle timeout.
+    const closeWait = IDLE_TIMEOUT_MS + 4000;
+    const closeTimes = await within(
+      closeWait,
+      'server closes garbage and 16 MB connections',
+      Promise.all([...conns, big].map((c) => c.closed)),
+    );
     expect(Math.max(...closeTimes)).toBeLessThan(HANDSHAKE_TIMEOUT_MS);
-    const slowTimes = await Promise.all([...silent, ...half].map((c) => c.closed));
+    const slowTimes = await within(
+      closeWait,
+      'server closes silent and half-handshake connections',
+      Promise.all([...silent, ...half].map((c) => c.closed)),
+    );
     for (const t of slowTimes) {
       expect(t).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 100);
       expect(t).toBeLessThan(HANDSHAKE_TIMEOUT_MS + 1500);
     }
-    const idleClose = await idlerClosed;
+    const idleClose = await within(closeWait, 'server closes the idle publisher', idlerClosed);
     expect(idleClose).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 100);
     expect(idleClose).toBeLessThan(IDLE_TIMEOUT_MS + 1500);
     expect(Date.now() - t0).toBeLessThan(12_000);
-    const health = await fetch(server.url('/healthz'));
+    const health = await fetch(server.url('/healthz'), { signal: AbortSignal.timeout(5000) });
     expect(health.status).toBe(200);
     expect(rss(server.pid) - rssBefore).toBeLessThan(64 * 1024 * 1024);
     const codes = server
@@ -151,7 +173,7 @@ describe('hostile input', () => {
     expect(codes).toContain('ERR_RTMP_MESSAGE_TOO_LARGE');
     expect(codes).toContain('ERR_RTMP_BAD_VERSION');
     expect(codes).toContain('ERR_RTMP_IDLE_TIMEOUT');
-  }, 30_000);
+  }, 40_000);
 });
 
 describe('FFmpeg supervision', () => {

@@ -105,6 +105,18 @@ export async function startServer(outputDir: string, extra: readonly string[] = 
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `p`, or a rejection naming `what` if it has not settled within `ms`: a step that never finishes
+ * fails with its name instead of running into the test's timeout.
+ */
+export function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** A live ffmpeg publisher: test pattern + sine, H.264 (1 s GOP) + AAC, real time, `seconds` long. */
 export function ffmpegPublisher(url: string, o: { seconds: number; frequency?: number; size?: string }): Proc {
   return start('ffmpeg', [
