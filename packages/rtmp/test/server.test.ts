@@ -279,6 +279,133 @@ describe('createRtmpServer', () => {
     expect(closes.get(conns[0]!)?.code).toBe('ERR_RTMP_WRITE_BUFFER_FULL');
   });
 
+  describe('merged reads (mergedReadInterval)', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    /** Groups arrival times separated by more than `gapMs`: one group per read of the socket, roughly. */
+    const groups = (times: number[], gapMs: number) =>
+      times.filter((t, i) => i === 0 || t - times[i - 1]! > gapMs).length;
+
+    /** Publishes small audio frames every 5 ms for `ms` (a slow stream); returns server arrival times. */
+    async function slowStream(options: RtmpServerOptions, ms: number) {
+      const { port, conns } = await start(options);
+      const client = await connectClient(port);
+      await client.publish('slow');
+      await waitFor(() => conns.length === 1);
+      const conn = conns[0]!;
+      const arrivals: number[] = [];
+      const timestamps: number[] = [];
+      conn.on('audio', (m) => {
+        arrivals.push(performance.now());
+        timestamps.push(m.timestamp);
+      });
+      const t0 = performance.now();
+      let sent = 0;
+      while (performance.now() - t0 < ms) {
+        client.sendAudio(sent, Uint8Array.of(0xaf, 1, sent & 0xff));
+        sent++;
+        await sleep(5);
+      }
+      await waitFor(() => timestamps.length === sent, 5_000, `all ${sent} audio frames`);
+      expect(timestamps).toEqual(Array.from({ length: sent }, (_, i) => i));
+      return { arrivals, conn, client };
+    }
+
+    it('a slow stream is read in rounds once its rate is known: several messages per read, none lost', async () => {
+      const { arrivals } = await slowStream({ mergedReadInterval: 60 }, 2200);
+      // The first second measures the rate (read at once); after it, one read per 60 ms round.
+      const late = arrivals.filter((t) => t - arrivals[0]! > 1300);
+      expect(late.length).toBeGreaterThan(60);
+      expect(late.length / groups(late, 2)).toBeGreaterThanOrEqual(4);
+    });
+
+    it('without it, the same stream arrives message by message', async () => {
+      const { arrivals } = await slowStream({}, 1200);
+      expect(arrivals.length / groups(arrivals, 2)).toBeLessThan(2);
+    });
+
+    it('after a keyframe, what follows is read at once for a round', async () => {
+      const { port, conns } = await start({ mergedReadInterval: 300 });
+      const client = await connectClient(port);
+      await client.publish('k');
+      await waitFor(() => conns.length === 1);
+      const arrivals = new Map<number, number>();
+      conns[0]!.on('audio', (m) => arrivals.set(m.timestamp, performance.now()));
+      conns[0]!.on('video', (m) => arrivals.set(m.timestamp, performance.now()));
+      let ts = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 1400) {
+        client.sendAudio(ts++, Uint8Array.of(0xaf, 1, 0)); // slow: merged once the first second is measured
+        await sleep(5);
+      }
+      const keyTs = ts++;
+      client.sendVideo(keyTs, Uint8Array.of(0x17, 1, 0, 0, 0, 9));
+      await waitFor(() => arrivals.has(keyTs), 2_000, 'the keyframe');
+      const sentAt: [number, number][] = [];
+      for (let i = 0; i < 4; i++) {
+        await sleep(40);
+        sentAt.push([ts, performance.now()]);
+        client.sendAudio(ts++, Uint8Array.of(0xaf, 1, 0));
+      }
+      await waitFor(() => arrivals.size === ts, 2_000, 'the audio after the keyframe');
+      // Sent within 160 ms of the keyframe's arrival (inside its 300 ms unmerged round): each is read
+      // when it comes, not at the round's end.
+      for (const [t, at] of sentAt) expect(arrivals.get(t)! - at).toBeLessThan(60);
+    });
+
+    it('a fast stream is never held back: 6 MB/s keeps pace', async () => {
+      const { port, conns } = await start({ mergedReadInterval: 100 });
+      const client = await connectClient(port);
+      await client.publish('fast');
+      await waitFor(() => conns.length === 1);
+      let bytes = 0;
+      conns[0]!.on('video', (m) => {
+        bytes += m.payload.length;
+      });
+      const frame = new Uint8Array(60 * 1024);
+      frame[0] = 0x17;
+      const t0 = performance.now();
+      let sent = 0;
+      // 2.5 s of 60 KiB every 10 ms. A 100 ms round of it (600 KiB) is far more than the kernel holds
+      // while we do not read: merged, it would crawl at about one receive window per round.
+      while (performance.now() - t0 < 2500) {
+        client.sendVideo(sent, frame);
+        sent++;
+        await sleep(10);
+      }
+      await waitFor(() => bytes === sent * frame.length, 6_000, 'every frame');
+      expect(performance.now() - t0).toBeLessThan(5_000);
+    }, 15_000);
+
+    it('pause() wins over the end of a round, and close() with a connection waiting leaves no timer', async () => {
+      const { server, port, conns } = await start({ mergedReadInterval: 30 });
+      const client = await connectClient(port);
+      await client.publish('p');
+      await waitFor(() => conns.length === 1);
+      const conn = conns[0]!;
+      let received = 0;
+      conn.on('audio', () => received++);
+      let sent = 0;
+      const send = async (n: number) => {
+        for (let i = 0; i < n; i++, sent++) {
+          client.sendAudio(sent, Uint8Array.of(0xaf, 1, 0));
+          await sleep(5);
+        }
+      };
+      await send(250); // past the first rate window: merged from here on
+      await waitFor(() => received === sent, 3_000, 'the first frames');
+      conn.pause();
+      await sleep(40); // a round ends while paused
+      const before = received;
+      await send(20);
+      await sleep(100);
+      expect(received).toBeLessThanOrEqual(before + 1); // at most the read that stopped the socket
+      conn.resume();
+      await waitFor(() => received === sent, 3_000, 'everything after resume()');
+      await send(5);
+      await server.close();
+    });
+  });
+
   it('validates options once, with one pointed message each', () => {
     expect(() => createRtmpServer({ handshakeTimeout: 0 })).toThrow(/options\.handshakeTimeout/);
     expect(() => createRtmpServer({ idleTimeout: -1 })).toThrow(/options\.idleTimeout/);
@@ -286,5 +413,8 @@ describe('createRtmpServer', () => {
     expect(() => createRtmpServer({ maxPendingWriteBytes: 1.5 })).toThrow(/options\.maxPendingWriteBytes/);
     expect(() => createRtmpServer({ chunkSize: 0 })).toThrow(/options\.chunkSize/);
     expect(() => createRtmpServer({ onPublish: 1 as never })).toThrow(/options\.onPublish/);
+    expect(() => createRtmpServer({ mergedReadInterval: -1 })).toThrow(/options\.mergedReadInterval/);
+    expect(() => createRtmpServer({ mergedReadInterval: 1001 })).toThrow(/options\.mergedReadInterval/);
+    expect(() => createRtmpServer({ mergedReadInterval: 2.5 })).toThrow(/options\.mergedReadInterval/);
   });
 });

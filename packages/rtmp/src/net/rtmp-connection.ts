@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { RtmpError, RtmpProtocolError } from '../errors';
 import type { RtmpSession } from '../session';
 import type { RtmpSessionEvents } from '../session/types';
+import { MERGE_BUDGET_BYTES, type MergedReader, MergeRate, type ReadMerger } from './read-merger';
 
 /** Events of {@link RtmpConnection}: the session's application events. */
 export type RtmpConnectionEvents = Pick<
@@ -29,7 +30,7 @@ const REEMITTED = ['connect', 'publish', 'metadata', 'data-message', 'audio', 'v
  * the stream; call `pause()`/`resume()` when the consumer of the media cannot keep up (the socket stops
  * being read, so TCP pushes back on the publisher), `close()` to drop the client.
  */
-export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> {
+export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implements MergedReader {
   /** Unique within the server, e.g. "c17". */
   readonly id: string;
   /** Peer address as the socket reported it at accept time ("" if unknown). */
@@ -44,12 +45,25 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> {
   private lastReadAt = Date.now();
   private appPaused = false;
   private sessionPaused = false;
+  /** Waiting for the end of a merged-read round (see {@link ReadMerger}). */
+  private mergeWaiting = false;
+  private readonly merger: ReadMerger | null;
+  private mergeRate: MergeRate | null = null;
+  /** No merged reads before this time: set for one round after a video keyframe. */
+  private unmergedUntil = 0;
   /** Resolves when the socket has fully closed. */
   readonly closed: Promise<void>;
 
   /** @internal Created by {@link RtmpServer}. */
-  constructor(id: string, socket: Socket, session: RtmpSession, limits: ConnectionLimits) {
+  constructor(
+    id: string,
+    socket: Socket,
+    session: RtmpSession,
+    limits: ConnectionLimits,
+    merger: ReadMerger | null = null,
+  ) {
     super();
+    this.merger = merger;
     this.id = id;
     this.socket = socket;
     this.session = session;
@@ -66,10 +80,18 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> {
     });
     session.on('resume', () => {
       this.sessionPaused = false;
+      this.lastReadAt = Date.now(); // time spent paused is not idle time
       this.updateReading();
     });
     for (const name of REEMITTED) {
       session.on(name, (...args: unknown[]) => (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args));
+    }
+    if (merger !== null) {
+      // A keyframe is what a segmenter cuts on, and it waits for the packets that follow it (an
+      // interleaving muxer holds it until the next audio frame): read those at once, for a round.
+      session.on('video', (m) => {
+        if (((m.payload[0] ?? 0) & 0x70) === 0x10) this.unmergedUntil = Date.now() + merger.intervalMs;
+      });
     }
     session.on('connect', () => this.clearHandshakeTimer());
     session.on('close', (err) => this.onSessionClose(err));
@@ -77,6 +99,18 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> {
     socket.on('data', (buf: Buffer) => {
       this.lastReadAt = Date.now();
       session.feed(buf);
+      // Publishing a slow enough stream: stop reading until the merger's round ends, so that what
+      // the encoder sends meanwhile waits in the kernel and comes in one read. Not after a big read
+      // (a backlog, such as a keyframe burst, to take at once) nor just after a keyframe.
+      if (this.merger !== null && session.state === 'publishing') {
+        this.mergeRate ??= new MergeRate(this.merger.intervalMs, this.lastReadAt);
+        const slow = this.mergeRate.note(buf.length, this.lastReadAt);
+        if (slow && !this.mergeWaiting && buf.length < MERGE_BUDGET_BYTES && this.lastReadAt >= this.unmergedUntil) {
+          this.mergeWaiting = true;
+          this.updateReading();
+          this.merger.wait(this);
+        }
+      }
     });
     // A publisher that ended its publish itself (FCUnpublish, deleteStream) and then closed at once
     // (librtmp does) resets the connection under our reply: that is an ordinary disconnect.
@@ -125,6 +159,13 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> {
   /** Undo {@link pause}. */
   resume(): void {
     this.appPaused = false;
+    this.lastReadAt = Date.now(); // time spent paused is not idle time
+    this.updateReading();
+  }
+
+  /** @internal See {@link MergedReader}. */
+  endMergeWait(): void {
+    this.mergeWaiting = false;
     this.updateReading();
   }
 
@@ -166,12 +207,8 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> {
 
   private updateReading(): void {
     if (this.socket.destroyed) return;
-    if (this.appPaused || this.sessionPaused) {
-      this.socket.pause();
-    } else {
-      this.lastReadAt = Date.now(); // time spent paused is not idle time
-      this.socket.resume();
-    }
+    if (this.appPaused || this.sessionPaused || this.mergeWaiting) this.socket.pause();
+    else this.socket.resume();
   }
 
   private armIdleTimer(ms: number): void {
@@ -197,6 +234,8 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> {
 
   private onSessionClose(err: RtmpError | undefined): void {
     this.clearHandshakeTimer();
+    this.merger?.forget(this);
+    this.mergeWaiting = false;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     this.emit('close', err);

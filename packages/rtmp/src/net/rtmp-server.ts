@@ -7,6 +7,7 @@ import { PayloadSlabPool } from '../chunk/payload-pool';
 import { RtmpError } from '../errors';
 import { DEFAULT_PAYLOAD_SLAB_SIZE, integerOption } from '../options';
 import { type ConnectInfo, type PublishInfo, RtmpSession, type RtmpSessionOptions } from '../session';
+import { ReadMerger } from './read-merger';
 import { type ConnectionLimits, RtmpConnection } from './rtmp-connection';
 
 /** Default time for handshake + connect: generous for slow links, short enough to shed port scanners. */
@@ -22,6 +23,10 @@ export const DEFAULT_MAX_CONNECTIONS = 1000;
 export const DEFAULT_MAX_PENDING_WRITE_BYTES = 1024 * 1024;
 /** Default time for the peer to take our last bytes (a rejection) after we end the socket. */
 export const DEFAULT_CLOSE_TIMEOUT = 2_000;
+/** Default merged-read round: 0, every arrival is read at once (no added latency). */
+export const DEFAULT_MERGED_READ_INTERVAL = 0;
+/** Longest merged-read round accepted: beyond a second the encoder's send buffer fills. */
+export const MAX_MERGED_READ_INTERVAL = 1_000;
 
 /** Options of {@link createRtmpServer}: the session options plus transport limits and hooks. */
 export interface RtmpServerOptions extends Omit<RtmpSessionOptions, 'onConnect' | 'onPublish'> {
@@ -35,6 +40,14 @@ export interface RtmpServerOptions extends Omit<RtmpSessionOptions, 'onConnect' 
   maxPendingWriteBytes?: number;
   /** Milliseconds the peer gets to read our final bytes after a close before the socket is destroyed. @default 2000 */
   closeTimeout?: number;
+  /**
+   * Merged reads, in milliseconds (0 to 1000): while a connection publishes, its socket is read at
+   * most once per round of this length, so that the messages an encoder sends in between arrive in one
+   * read. Fewer reads, wake-ups and TCP acknowledgements per stream, for up to this much added latency.
+   * Handshake, connect and publish, fast streams, backlogs and the packets after a keyframe are read at
+   * once (see the package README). 0 reads every arrival at once. @default 0
+   */
+  mergedReadInterval?: number;
   /** See {@link RtmpSessionOptions.onConnect}; also receives the connection. */
   onConnect?(info: ConnectInfo, conn: RtmpConnection): void | Promise<void>;
   /** See {@link RtmpSessionOptions.onPublish}; also receives the connection. */
@@ -57,6 +70,7 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
   private readonly sessionOptions: RtmpSessionOptions;
   private readonly limits: ConnectionLimits;
   private readonly maxConnections: number;
+  private readonly merger: ReadMerger | null;
   private readonly hooks: Pick<RtmpServerOptions, 'onConnect' | 'onPublish'>;
   private readonly open = new Set<RtmpConnection>();
   private nextId = 1;
@@ -71,6 +85,7 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
       maxConnections,
       maxPendingWriteBytes,
       closeTimeout,
+      mergedReadInterval,
       onConnect,
       onPublish,
       ...sessionOptions
@@ -97,6 +112,14 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
       closeTimeout: integerOption('closeTimeout', closeTimeout, DEFAULT_CLOSE_TIMEOUT, 0, maxTimer),
     };
     this.maxConnections = integerOption('maxConnections', maxConnections, DEFAULT_MAX_CONNECTIONS, 1, 1_000_000);
+    const mergeMs = integerOption(
+      'mergedReadInterval',
+      mergedReadInterval,
+      DEFAULT_MERGED_READ_INTERVAL,
+      0,
+      MAX_MERGED_READ_INTERVAL,
+    );
+    this.merger = mergeMs > 0 ? new ReadMerger(mergeMs) : null;
     this.hooks = { onConnect, onPublish };
     // Validates the session options now rather than at the first client (and before the pool below
     // could report a bad slab size under another name).
@@ -109,7 +132,9 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
     const slabSize = sessionOptions.payloadSlabSize ?? DEFAULT_PAYLOAD_SLAB_SIZE;
     const payloadPool = slabSize > 0 ? new PayloadSlabPool(slabSize) : undefined;
     this.sessionOptions = { inPlace: true, ...(payloadPool && { payloadPool }), ...sessionOptions };
-    this.server = net.createServer((socket) => this.accept(socket));
+    // With merged reads a paused socket must stop reading from the kernel at once: Node reads ahead
+    // into a paused socket up to its high-water mark (16 KiB), one wake-up per arrival.
+    this.server = net.createServer(this.merger ? { highWaterMark: 1 } : {}, (socket) => this.accept(socket));
     this.server.on('error', (err) => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
     });
@@ -170,7 +195,7 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
       onConnect: onConnect && ((info) => onConnect(info, conn!)),
       onPublish: onPublish && ((info) => onPublish(info, conn!)),
     });
-    conn = new RtmpConnection(`c${this.nextId++}`, socket, session, this.limits);
+    conn = new RtmpConnection(`c${this.nextId++}`, socket, session, this.limits, this.merger);
     this.open.add(conn);
     const c = conn;
     void c.closed.then(() => this.open.delete(c));
