@@ -33,6 +33,8 @@ export interface ServerConfig {
   handshakeTimeoutMs: number;
   /** A connection that sends nothing for this many ms is dropped. */
   idleTimeoutMs: number;
+  /** Merged reads: a publishing RTMP socket is read at most once per round of this many ms (0: at once). */
+  mergedReadMs: number;
   /** `Access-Control-Allow-Origin` on HLS responses. */
   corsOrigin: string;
   /** Bytes queued per stream in front of a slow FFmpeg before frames are dropped until a keyframe. */
@@ -92,6 +94,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   hlsListSize: 3,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 30_000,
+  mergedReadMs: 0,
   corsOrigin: '*',
   streamQueueBytes: 8 * 1024 * 1024,
   hlsCacheBytes: 256 * 1024 * 1024,
@@ -179,6 +182,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 100,
     max: 3_600_000,
     description: 'drop an RTMP connection silent for this long',
+  },
+  {
+    key: 'mergedReadMs',
+    flag: '--merged-read-ms',
+    env: 'MERGED_READ_MS',
+    kind: 'int',
+    min: 0,
+    max: 1000,
+    description:
+      'read each publishing RTMP socket at most once per this many ms (less CPU, that much more latency); 0 reads at once',
   },
   {
     key: 'corsOrigin',

@@ -66,6 +66,7 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
   const server = createRtmpServer({
     handshakeTimeout: config.handshakeTimeoutMs,
     idleTimeout: config.idleTimeoutMs,
+    mergedReadInterval: config.mergedReadMs,
     payloadSlabSize: PAYLOAD_SLAB_SIZE,
     async onPublish(info, conn) {
       const st = states.get(conn);

@@ -79,6 +79,14 @@ describe('loadConfig', () => {
     expect(fail(argv)).toMatch(pattern);
   });
 
+  it('merged reads: off by default, 0 to 1000 ms', () => {
+    expect(load().mergedReadMs).toBe(0);
+    expect(load(['--merged-read-ms', '40']).mergedReadMs).toBe(40);
+    expect(load([], { MERGED_READ_MS: '25' }).mergedReadMs).toBe(25);
+    expect(fail(['--merged-read-ms', '1001'])).toMatch(/--merged-read-ms/);
+    expect(fail(['--merged-read-ms', '-1'])).toMatch(/--merged-read-ms/);
+  });
+
   it('names the environment variable of a bad env value', () => {
     expect(fail([], { RTMP_PORT: '70000' })).toMatch(/env RTMP_PORT/);
   });
