@@ -352,6 +352,60 @@ describe('createRtmpServer', () => {
       for (const [t, at] of sentAt) expect(arrivals.get(t)! - at).toBeLessThan(60);
     });
 
+    it('a message that arrives in pieces is read on to its end, not a round per piece', async () => {
+      const { port, conns } = await start({ mergedReadInterval: 300 });
+      const c = raw(port);
+      const enc = new ChunkEncoder(); // 128-byte chunks, as a client sends before Set Chunk Size
+      const command = (name: string, txn: number, args: unknown[], streamId = 0) =>
+        enc.encodeToBuffer({
+          chunkStreamId: 3,
+          type: 20,
+          streamId,
+          timestamp: 0,
+          payload: encodeAmf0(name, txn, null, ...(args as never[])),
+        });
+      c.write(handshakeAndConnect());
+      await waitFor(() => conns.length === 1 && conns[0]!.session.state === 'connected', 5_000, 'connect');
+      c.write(command('createStream', 2, []));
+      c.write(command('publish', 3, ['piecewise', 'live'], 1));
+      await waitFor(() => conns[0]!.session.state === 'publishing', 5_000, 'publish');
+      const conn = conns[0]!;
+      let videoAt = 0;
+      conn.on('video', () => {
+        videoAt = performance.now();
+      });
+      let audio = 0;
+      conn.on('audio', () => audio++);
+      const media = (type: 8 | 9, timestamp: number, payload: Uint8Array) =>
+        enc.encodeToBuffer({ chunkStreamId: type === 8 ? 4 : 6, type, streamId: 1, timestamp, payload });
+      let ts = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 1300) {
+        c.write(media(8, ts++, Uint8Array.of(0xaf, 1, 0))); // slow: merged from the second second on
+        await sleep(5);
+      }
+      await waitFor(() => audio === ts, 2_000, 'the audio');
+      // An inter frame of 40 KB: half of it, then, once that has surely been read (more than a
+      // round later), the rest in five pieces 10 ms apart, as a slow link delivers it.
+      const frame = media(
+        9,
+        ts,
+        Uint8Array.from({ length: 40_000 }, (_, i) => (i === 0 ? 0x27 : i & 0xff)),
+      );
+      const half = frame.length >> 1;
+      c.write(frame.subarray(0, half));
+      await sleep(400);
+      const piece = Math.ceil((frame.length - half) / 5);
+      let lastPieceAt = 0;
+      for (let off = half; off < frame.length; off += piece) {
+        c.write(frame.subarray(off, off + piece));
+        lastPieceAt = performance.now();
+        await sleep(10);
+      }
+      await waitFor(() => videoAt > 0, 2_000, 'the frame');
+      expect(videoAt - lastPieceAt).toBeLessThan(100); // paused after a piece, it would wait for a round's end
+    });
+
     it('a fast stream is never held back: 6 MB/s keeps pace', async () => {
       const { port, conns } = await start({ mergedReadInterval: 100 });
       const client = await connectClient(port);

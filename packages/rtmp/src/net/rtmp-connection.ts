@@ -101,11 +101,18 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
       session.feed(buf);
       // Publishing a slow enough stream: stop reading until the merger's round ends, so that what
       // the encoder sends meanwhile waits in the kernel and comes in one read. Not after a big read
-      // (a backlog, such as a keyframe burst, to take at once) nor just after a keyframe.
+      // (a backlog to take at once), not in the middle of a message (the rest of a keyframe, say,
+      // is on its way), and not just after a keyframe.
       if (this.merger !== null && session.state === 'publishing') {
         this.mergeRate ??= new MergeRate(this.merger.intervalMs, this.lastReadAt);
         const slow = this.mergeRate.note(buf.length, this.lastReadAt);
-        if (slow && !this.mergeWaiting && buf.length < MERGE_BUDGET_BYTES && this.lastReadAt >= this.unmergedUntil) {
+        if (
+          slow &&
+          !this.mergeWaiting &&
+          buf.length < MERGE_BUDGET_BYTES &&
+          this.lastReadAt >= this.unmergedUntil &&
+          session.pendingMessageBytes === 0
+        ) {
           this.mergeWaiting = true;
           this.updateReading();
           this.merger.wait(this);

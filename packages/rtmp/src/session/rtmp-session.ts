@@ -178,6 +178,11 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
     return this._peerAcknowledged;
   }
 
+  /** Bytes of messages begun but not yet complete (the chunk decoder's partial messages). */
+  get pendingMessageBytes(): number {
+    return this.decoder.pendingMessageBytes;
+  }
+
   /** True while the transport should not read (see `'pause'`). */
   get isPaused(): boolean {
     return this.flowStopped;
