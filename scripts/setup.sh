@@ -63,3 +63,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo[@]}" apt-get update -qq
   "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# The server's own FFmpeg: a lean static build of Debian's ffmpeg source (see the script).
+bash "$(dirname "${BASH_SOURCE[0]}")/build-ffmpeg.sh"

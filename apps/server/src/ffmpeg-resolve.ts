@@ -1,6 +1,7 @@
 /**
  * Finds the ffmpeg (or ffprobe) binary to run: an explicit path (flag or FFMPEG_PATH) first,
- * then the first executable on PATH, then the binary shipped inside the optional npm package
+ * then (ffmpeg only) the lean static build `scripts/build-ffmpeg.sh` leaves in `.ffmpeg/bin` of
+ * the repository, then the first executable on PATH, then the binary shipped inside the optional npm package
  * (@ffmpeg-installer/ffmpeg, @ffprobe-installer/ffprobe: the binary is inside the package, so
  * it installs without network access). Never spawns a shell.
  */
@@ -8,9 +9,10 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type BinaryName = 'ffmpeg' | 'ffprobe';
-export type BinarySource = 'explicit' | 'path' | 'npm';
+export type BinarySource = 'explicit' | 'build' | 'path' | 'npm';
 
 export interface ResolvedBinary {
   name: BinaryName;
@@ -39,6 +41,8 @@ export interface ResolveOptions {
   explicit?: string | undefined;
   /** Environment (for PATH); default process.env. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Returns the path of the repository's own build or undefined; injectable for tests. */
+  buildLookup?: (name: BinaryName) => string | undefined;
   /** Returns the path of the npm-shipped binary or undefined; injectable for tests. */
   npmLookup?: (name: BinaryName) => string | undefined;
   /** Reads the version line; injectable for tests. */
@@ -64,6 +68,16 @@ export function findOnPath(name: string, pathValue: string | undefined): string 
     if (isExecutableFile(candidate)) return candidate;
   }
   return undefined;
+}
+
+/**
+ * The lean static FFmpeg of `scripts/build-ffmpeg.sh`, at `.ffmpeg/bin/ffmpeg` of the repository
+ * this file runs from (apps/server/src or apps/server/dist: three levels down), if it was built.
+ */
+export function buildBinary(name: BinaryName): string | undefined {
+  if (name !== 'ffmpeg') return undefined;
+  const candidate = fileURLToPath(new URL('../../../.ffmpeg/bin/ffmpeg', import.meta.url));
+  return isExecutableFile(candidate) ? candidate : undefined;
 }
 
 /** The binary inside the optional npm package, if that package is installed for this platform. */
@@ -103,6 +117,8 @@ export async function resolveBinary(name: BinaryName, options: ResolveOptions = 
     }
     return { name, path: explicit, source: 'explicit', version: await probeOrThrow(name, explicit, probe) };
   }
+  const built = (options.buildLookup ?? buildBinary)(name);
+  if (built) return { name, path: built, source: 'build', version: await probeOrThrow(name, built, probe) };
   const onPath = findOnPath(name, env.PATH);
   if (onPath) return { name, path: onPath, source: 'path', version: await probeOrThrow(name, onPath, probe) };
   const fromNpm = (options.npmLookup ?? npmBinary)(name);

@@ -1,8 +1,15 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BinaryNotFoundError, findOnPath, npmBinary, readVersion, resolveBinary } from '../src/ffmpeg-resolve';
+import {
+  BinaryNotFoundError,
+  buildBinary,
+  findOnPath,
+  npmBinary,
+  readVersion,
+  resolveBinary,
+} from '../src/ffmpeg-resolve';
 
 const dir = mkdtempSync(join(tmpdir(), 'resolve-test-'));
 function fakeBinary(sub: string, name: string, versionLine: string): string {
@@ -23,21 +30,35 @@ describe('resolveBinary', () => {
   it('prefers an explicit path, then FFMPEG_PATH, then PATH, then npm', async () => {
     const env = { PATH: [join(dir, 'plain'), join(dir, 'b')].join(':'), FFMPEG_PATH: a };
     const npmLookup = () => '/nonexistent/npm/ffmpeg';
+    const buildLookup = () => undefined;
     expect(await resolveBinary('ffmpeg', { explicit: b, env, npmLookup })).toMatchObject({
       path: b,
       source: 'explicit',
       version: 'ffmpeg version B',
     });
     expect(await resolveBinary('ffmpeg', { env, npmLookup })).toMatchObject({ path: a, source: 'explicit' });
-    expect(await resolveBinary('ffmpeg', { env: { PATH: env.PATH }, npmLookup })).toMatchObject({
+    expect(await resolveBinary('ffmpeg', { env: { PATH: env.PATH }, npmLookup, buildLookup })).toMatchObject({
       path: b,
       source: 'path',
     });
-    expect(await resolveBinary('ffmpeg', { env: { PATH: join(dir, 'plain') }, npmLookup: () => a })).toMatchObject({
+    expect(
+      await resolveBinary('ffmpeg', { env: { PATH: join(dir, 'plain') }, npmLookup: () => a, buildLookup }),
+    ).toMatchObject({
       path: a,
       source: 'npm',
       version: 'ffmpeg version A',
     });
+  });
+
+  it("puts the repository's own build (scripts/build-ffmpeg.sh) after an explicit path, before PATH", async () => {
+    const env = { PATH: join(dir, 'b') };
+    const buildLookup = () => a;
+    expect(await resolveBinary('ffmpeg', { env, buildLookup })).toMatchObject({ path: a, source: 'build' });
+    expect(await resolveBinary('ffmpeg', { env, buildLookup, explicit: b })).toMatchObject({ source: 'explicit' });
+    // The default lookup: .ffmpeg/bin/ffmpeg three levels above apps/server/src, ffmpeg only.
+    const built = join(import.meta.dirname, '../../../.ffmpeg/bin/ffmpeg');
+    expect(buildBinary('ffmpeg')).toBe(existsSync(built) ? built : undefined);
+    expect(buildBinary('ffprobe')).toBeUndefined();
   });
 
   it('skips non-executable files and relative PATH entries', () => {
@@ -47,9 +68,11 @@ describe('resolveBinary', () => {
   });
 
   it('names all three fixes when nothing is found', async () => {
-    const err = await resolveBinary('ffmpeg', { env: { PATH: join(dir, 'plain') }, npmLookup: () => undefined }).catch(
-      (e: unknown) => e,
-    );
+    const err = await resolveBinary('ffmpeg', {
+      env: { PATH: join(dir, 'plain') },
+      npmLookup: () => undefined,
+      buildLookup: () => undefined,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BinaryNotFoundError);
     const msg = (err as Error).message;
     expect(msg).toContain('--ffmpeg');
