@@ -223,6 +223,7 @@ export function renderMarkdown(data) {
   lines.push('');
   lines.push(
     `Run: ${data.date} · ${m.nproc} cores (${m.cpu}), ${m.memGiB} GiB · Linux ${m.kernel} · Node ${m.node} · ${m.ffmpeg} · ${m.nginx} · ${m.wrk ?? 'wrk: not installed'} · load average at start ${m.loadStart}`,
+    ...(m.oursFfmpeg ? [`FFmpeg per stream: ours ${m.oursFfmpeg}; NMS 2.7 ${m.ffmpeg} (publishers too).`] : []),
   );
   lines.push('');
   lines.push(

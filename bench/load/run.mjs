@@ -111,6 +111,11 @@ function machineInfo() {
     kernel: os.release(),
     node: process.version,
     ffmpeg: firstLine('ffmpeg', ['-version'])?.split(' Copyright')[0] ?? 'ffmpeg: missing',
+    // What our server runs per stream: its own lean build when scripts/build-ffmpeg.sh made one
+    // (the server prefers it to PATH), else the ffmpeg above.
+    oursFfmpeg: existsSync(join(ROOT, '.ffmpeg/bin/ffmpeg'))
+      ? `${firstLine(join(ROOT, '.ffmpeg/bin/ffmpeg'), ['-version'])?.split(' Copyright')[0]} (static, .ffmpeg/bin)`
+      : 'the ffmpeg on PATH',
     nginx: firstLine('nginx', ['-v'])?.replace('nginx version: ', '') ?? 'nginx: missing',
     wrk: firstLine('wrk', ['--version'])?.split(' Copyright')[0] ?? null,
     loadStart: os

@@ -84,7 +84,8 @@ export async function startServer(kind, ctx) {
       join(ctx.root, 'apps/server/dist/main.js'),
       ...['--rtmp-host', '127.0.0.1', '--rtmp-port', String(rtmpPort)],
       ...['--http-host', '127.0.0.1', '--http-port', String(httpPort)],
-      ...['--output-dir', hlsDir, '--ffmpeg', ctx.ffmpeg, '--log-level', 'warn'],
+      // No --ffmpeg: the server runs what it would run for a user (its own build, else PATH).
+      ...['--output-dir', hlsDir, '--log-level', 'warn'],
     ];
     proc = startProcess(process.execPath, args, { cwd: ctx.dir, logFile });
     desc = {
