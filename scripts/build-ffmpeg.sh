@@ -80,7 +80,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (
   cd "$work"
-  apt-get source -qq --only-source "ffmpeg=$version" >/dev/null 2>"$work/source.log" || {
+  # The installed version's source; if the mirror has moved on since it was installed, the newest.
+  apt-get source -qq --only-source "ffmpeg=$version" >/dev/null 2>"$work/source.log" ||
+    apt-get source -qq --only-source ffmpeg >/dev/null 2>>"$work/source.log" || {
     cat "$work/source.log" >&2
     exit 1
   }
