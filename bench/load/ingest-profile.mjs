@@ -7,6 +7,7 @@
  * with `--gc`, which adds --expose-gc).
  *
  *   node bench/load/ingest-profile.mjs --n 1,10,20 --window 15 [--gc] [--node-arg=--cpu-prof …]
+ *     [--ffmpeg PUBLISHERS_FFMPEG] [--server-ffmpeg SERVER_FFMPEG]
  *
  * With `--node-arg=--cpu-prof --node-arg=--cpu-prof-dir=DIR` the profile is written when the
  * server exits (SIGTERM → clean shutdown). Compare figures only with a run made alongside (other
@@ -33,7 +34,10 @@ const settleS = Number(opt('--settle', '6'));
 const gc = argv.includes('--gc');
 const nodeArgs = argv.filter((a) => a.startsWith('--node-arg=')).map((a) => a.slice('--node-arg='.length));
 if (gc) nodeArgs.push('--expose-gc');
+/** The publishers' (and the clip's) ffmpeg. */
 const ffmpeg = opt('--ffmpeg', '/usr/bin/ffmpeg');
+/** The server's: by default what it resolves itself (its own build in .ffmpeg/bin, else PATH). */
+const serverFfmpeg = opt('--server-ffmpeg', undefined);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const clip = await ensureClip(join(root, '.bench-tmp/load'), ffmpeg);
@@ -51,7 +55,8 @@ const server = startProcess(
     join(root, 'bench/load/mem-probe.cjs'),
     join(root, 'apps/server/dist/main.js'),
     ...['--rtmp-host', '127.0.0.1', '--rtmp-port', String(rtmpPort), '--http-host', '127.0.0.1'],
-    ...['--http-port', String(httpPort), '--output-dir', hls, '--ffmpeg', ffmpeg, '--log-level', 'warn'],
+    ...['--http-port', String(httpPort), '--output-dir', hls, '--log-level', 'warn'],
+    ...(serverFfmpeg ? ['--ffmpeg', serverFfmpeg] : []),
   ],
   {
     cwd: dir,
