@@ -64,5 +64,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# The server's own FFmpeg: a lean static build of Debian's ffmpeg source (see the script).
-bash "$(dirname "${BASH_SOURCE[0]}")/build-ffmpeg.sh"
+# The server's own FFmpeg: a lean static build of Debian's ffmpeg source (see the script). Without
+# it the server runs the ffmpeg on PATH (more memory per stream), so a failed build only warns,
+# except in CI (CI=true), where the tests must run on what the server ships with.
+if ! bash "$(dirname "${BASH_SOURCE[0]}")/build-ffmpeg.sh"; then
+  if [ "${CI:-}" = true ]; then exit 1; fi
+  echo "setup.sh: warning: the lean FFmpeg build failed (see above); the server will use the ffmpeg on PATH" >&2
+fi
