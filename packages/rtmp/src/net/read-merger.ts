@@ -18,21 +18,33 @@ export const MERGE_BUDGET_BYTES = 16 * 1024;
 /** Span over which a connection's rate is measured before it may be merged. */
 export const RATE_WINDOW_MS = 1000;
 
-/** Per connection: is its stream slow enough to merge? Starts unmerged until one window is measured. */
-export class MergeRate {
+/**
+ * Per connection: may it wait for the end of a round after a read? Only when its stream is slow
+ * enough (measured over {@link RATE_WINDOW_MS}, unmerged until a first window is measured), the
+ * read was small (a big one is a backlog to take at once), no message is half-received (the rest is
+ * on its way) and no video keyframe came within the last round (a segmenter cuts on it and its
+ * muxer waits for the packets that follow).
+ */
+export class MergeGate {
   private bytes = 0;
-  private since: number;
+  /** Start of the current rate window; -1 before the first read. */
+  private since = -1;
   private slow = false;
+  private unmergedUntil = 0;
 
-  constructor(
-    private readonly intervalMs: number,
-    now: number,
-  ) {
-    this.since = now;
+  constructor(private readonly intervalMs: number) {}
+
+  /** A video keyframe arrived at `now`: what follows is read at once for a round. */
+  keyframe(now: number): void {
+    this.unmergedUntil = now + this.intervalMs;
   }
 
-  /** Counts `n` bytes read at `now`; true when this connection's reads may be merged now. */
-  note(n: number, now: number): boolean {
+  /**
+   * Counts a read of `n` bytes at `now`, after which `pendingMessageBytes` bytes of messages are
+   * half-received; true when the connection may now wait for the end of the round.
+   */
+  afterRead(n: number, now: number, pendingMessageBytes: number): boolean {
+    if (this.since < 0) this.since = now;
     this.bytes += n;
     const elapsed = now - this.since;
     if (elapsed >= RATE_WINDOW_MS) {
@@ -40,7 +52,7 @@ export class MergeRate {
       this.bytes = 0;
       this.since = now;
     }
-    return this.slow;
+    return this.slow && n < MERGE_BUDGET_BYTES && now >= this.unmergedUntil && pendingMessageBytes === 0;
   }
 }
 

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { RtmpError, RtmpProtocolError } from '../errors';
 import type { RtmpSession } from '../session';
 import type { RtmpSessionEvents } from '../session/types';
-import { MERGE_BUDGET_BYTES, type MergedReader, MergeRate, type ReadMerger } from './read-merger';
+import { type MergedReader, MergeGate, type ReadMerger } from './read-merger';
 
 /** Events of {@link RtmpConnection}: the session's application events. */
 export type RtmpConnectionEvents = Pick<
@@ -48,9 +48,7 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
   /** Waiting for the end of a merged-read round (see {@link ReadMerger}). */
   private mergeWaiting = false;
   private readonly merger: ReadMerger | null;
-  private mergeRate: MergeRate | null = null;
-  /** No merged reads before this time: set for one round after a video keyframe. */
-  private unmergedUntil = 0;
+  private readonly mergeGate: MergeGate | null;
   /** Resolves when the socket has fully closed. */
   readonly closed: Promise<void>;
 
@@ -64,6 +62,7 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
   ) {
     super();
     this.merger = merger;
+    this.mergeGate = merger === null ? null : new MergeGate(merger.intervalMs);
     this.id = id;
     this.socket = socket;
     this.session = session;
@@ -86,11 +85,10 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
     for (const name of REEMITTED) {
       session.on(name, (...args: unknown[]) => (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args));
     }
-    if (merger !== null) {
-      // A keyframe is what a segmenter cuts on, and it waits for the packets that follow it (an
-      // interleaving muxer holds it until the next audio frame): read those at once, for a round.
+    const gate = this.mergeGate;
+    if (gate !== null) {
       session.on('video', (m) => {
-        if (((m.payload[0] ?? 0) & 0x70) === 0x10) this.unmergedUntil = Date.now() + merger.intervalMs;
+        if (((m.payload[0] ?? 0) & 0x70) === 0x10) gate.keyframe(Date.now()); // frame type 1: keyframe
       });
     }
     session.on('connect', () => this.clearHandshakeTimer());
@@ -99,23 +97,14 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
     socket.on('data', (buf: Buffer) => {
       this.lastReadAt = Date.now();
       session.feed(buf);
-      // Publishing a slow enough stream: stop reading until the merger's round ends, so that what
-      // the encoder sends meanwhile waits in the kernel and comes in one read. Not after a big read
-      // (a backlog to take at once), not in the middle of a message (the rest of a keyframe, say,
-      // is on its way), and not just after a keyframe.
-      if (this.merger !== null && session.state === 'publishing') {
-        this.mergeRate ??= new MergeRate(this.merger.intervalMs, this.lastReadAt);
-        const slow = this.mergeRate.note(buf.length, this.lastReadAt);
-        if (
-          slow &&
-          !this.mergeWaiting &&
-          buf.length < MERGE_BUDGET_BYTES &&
-          this.lastReadAt >= this.unmergedUntil &&
-          session.pendingMessageBytes === 0
-        ) {
+      // Publishing: stop reading until the merger's round ends, when the gate allows, so that what
+      // the encoder sends meanwhile waits in the kernel and comes in one read.
+      if (gate !== null && session.state === 'publishing') {
+        const mayWait = gate.afterRead(buf.length, this.lastReadAt, session.pendingMessageBytes);
+        if (mayWait && !this.mergeWaiting) {
           this.mergeWaiting = true;
           this.updateReading();
-          this.merger.wait(this);
+          this.merger?.wait(this);
         }
       }
     });
