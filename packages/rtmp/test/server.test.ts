@@ -39,6 +39,15 @@ async function connectClient(port: number, app = 'live/test', options = {}): Pro
   return client;
 }
 
+/** A server with one RtmpClient publishing `name` on it, and the server side of that connection. */
+async function publishing(options: RtmpServerOptions, name: string) {
+  const started = await start(options);
+  const client = await connectClient(started.port);
+  await client.publish(name);
+  await waitFor(() => started.conns.length === 1);
+  return { ...started, client, conn: started.conns[0]! };
+}
+
 function raw(port: number): RawClient {
   const c = new RawClient(port);
   clients.push(c);
@@ -230,11 +239,7 @@ describe('createRtmpServer', () => {
   });
 
   it('pause() stops reading the socket until resume(); nothing is lost', async () => {
-    const { port, conns } = await start();
-    const client = await connectClient(port);
-    await client.publish('x');
-    await waitFor(() => conns.length === 1);
-    const conn = conns[0]!;
+    const { client, conn } = await publishing({}, 'x');
     let received = 0;
     conn.on('video', () => received++);
     conn.pause();
@@ -287,11 +292,7 @@ describe('createRtmpServer', () => {
 
     /** Publishes small audio frames every 5 ms for `ms` (a slow stream); returns server arrival times. */
     async function slowStream(options: RtmpServerOptions, ms: number) {
-      const { port, conns } = await start(options);
-      const client = await connectClient(port);
-      await client.publish('slow');
-      await waitFor(() => conns.length === 1);
-      const conn = conns[0]!;
+      const { client, conn } = await publishing(options, 'slow');
       const arrivals: number[] = [];
       const timestamps: number[] = [];
       conn.on('audio', (m) => {
@@ -324,13 +325,10 @@ describe('createRtmpServer', () => {
     });
 
     it('after a keyframe, what follows is read at once for a round', async () => {
-      const { port, conns } = await start({ mergedReadInterval: 300 });
-      const client = await connectClient(port);
-      await client.publish('k');
-      await waitFor(() => conns.length === 1);
+      const { client, conn } = await publishing({ mergedReadInterval: 300 }, 'k');
       const arrivals = new Map<number, number>();
-      conns[0]!.on('audio', (m) => arrivals.set(m.timestamp, performance.now()));
-      conns[0]!.on('video', (m) => arrivals.set(m.timestamp, performance.now()));
+      conn.on('audio', (m) => arrivals.set(m.timestamp, performance.now()));
+      conn.on('video', (m) => arrivals.set(m.timestamp, performance.now()));
       let ts = 0;
       const t0 = performance.now();
       while (performance.now() - t0 < 1400) {
@@ -407,12 +405,9 @@ describe('createRtmpServer', () => {
     });
 
     it('a fast stream is never held back: 6 MB/s keeps pace', async () => {
-      const { port, conns } = await start({ mergedReadInterval: 100 });
-      const client = await connectClient(port);
-      await client.publish('fast');
-      await waitFor(() => conns.length === 1);
+      const { client, conn } = await publishing({ mergedReadInterval: 100 }, 'fast');
       let bytes = 0;
-      conns[0]!.on('video', (m) => {
+      conn.on('video', (m) => {
         bytes += m.payload.length;
       });
       const frame = new Uint8Array(60 * 1024);
@@ -431,11 +426,7 @@ describe('createRtmpServer', () => {
     }, 15_000);
 
     it('pause() wins over the end of a round, and close() with a connection waiting leaves no timer', async () => {
-      const { server, port, conns } = await start({ mergedReadInterval: 30 });
-      const client = await connectClient(port);
-      await client.publish('p');
-      await waitFor(() => conns.length === 1);
-      const conn = conns[0]!;
+      const { server, client, conn } = await publishing({ mergedReadInterval: 30 }, 'p');
       let received = 0;
       conn.on('audio', () => received++);
       let sent = 0;
