@@ -12,6 +12,8 @@
 # Idempotent: does nothing when .ffmpeg/stamp matches the Debian version and the flags below.
 # Needs root (or sudo) once, to add deb-src entries and fetch the source package.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out="$root/.ffmpeg"
@@ -40,13 +42,7 @@ if [ -x "$out/bin/ffmpeg" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$want" ]; 
   exit 0
 fi
 
-sudo=()
-if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
-    echo "build-ffmpeg.sh: need root (or sudo) to fetch Debian's ffmpeg source package" >&2
-    exit 1
-  fi
-fi
+need_root build-ffmpeg.sh "fetch Debian's ffmpeg source package"
 export DEBIAN_FRONTEND=noninteractive
 
 echo "build-ffmpeg.sh: building a lean static FFmpeg from Debian's ffmpeg $version source (about a minute)"
@@ -55,7 +51,7 @@ srcfile=/etc/apt/sources.list.d/rtmp-hls-ingest-src.sources
 if [ ! -f "$srcfile" ]; then
   # shellcheck disable=SC1091
   codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-  "${sudo[@]}" tee "$srcfile" >/dev/null <<EOF
+  "${AS_ROOT[@]}" tee "$srcfile" >/dev/null <<EOF
 Types: deb-src
 URIs: http://deb.debian.org/debian
 Suites: $codename $codename-updates
@@ -71,10 +67,10 @@ EOF
 fi
 need=()
 for p in build-essential dpkg-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+  installed "$p" || need+=("$p")
 done
-"${sudo[@]}" apt-get update -qq
-if [ "${#need[@]}" -gt 0 ]; then "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null; fi
+"${AS_ROOT[@]}" apt-get update -qq
+if [ "${#need[@]}" -gt 0 ]; then "${AS_ROOT[@]}" apt-get install -y -qq "${need[@]}" >/dev/null; fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -8,6 +8,8 @@
 #   bash scripts/setup.sh --bench  also what the load benchmark (bench/load) runs: nginx with the
 #                                  RTMP module (the peer), ffmpeg (publishers, clip) and wrk (HTTP)
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 want_test=0
 want_bench=0
@@ -45,23 +47,15 @@ fi
 
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
+  installed "$p" || missing+=("$p")
 done
 
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup.sh: installing Debian packages: ${missing[*]}"
-  sudo=()
-  if [ "$(id -u)" != 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
-      echo "setup.sh: need root (or sudo) to apt-get install: ${missing[*]}" >&2
-      exit 1
-    fi
-  fi
+  need_root setup.sh "apt-get install: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+  "${AS_ROOT[@]}" apt-get update -qq
+  "${AS_ROOT[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # The server's own FFmpeg: a lean static build of Debian's ffmpeg source (see the script). Without
