@@ -8,6 +8,7 @@ import { isAuthConfigError } from '@org/auth';
 import { type RunningServer, startServer } from './app';
 import { ConfigError, helpText, loadConfig } from './config';
 import { BinaryNotFoundError, resolveBinary } from './ffmpeg-resolve';
+import { tuneHeap } from './gc-tuning';
 import { createLogger } from './logger';
 
 /**
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
   }
   const { config } = loaded;
   const logger = createLogger(config.logLevel);
+  const heapFlag = tuneHeap();
+  logger.debug({ flag: heapFlag ?? 'set on the node command line' }, 'v8 heap growing factor');
 
   let ffmpeg: Awaited<ReturnType<typeof resolveBinary>>;
   try {
