@@ -10,7 +10,8 @@
  *     [--ffmpeg PUBLISHERS_FFMPEG] [--server-ffmpeg SERVER_FFMPEG]
  *
  * With `--node-arg=--cpu-prof --node-arg=--cpu-prof-dir=DIR` the profile is written when the
- * server exits (SIGTERM → clean shutdown). Compare figures only with a run made alongside (other
+ * server exits (SIGTERM → clean shutdown). With `--node-arg=--trace-gc` each N also reports how
+ * many scavenges and mark-compacts V8 ran during the window (from the server's log). Compare figures only with a run made alongside (other
  * load on the machine moves them); the full comparison with peers is run.mjs.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +35,7 @@ const settleS = Number(opt('--settle', '6'));
 const gc = argv.includes('--gc');
 const nodeArgs = argv.filter((a) => a.startsWith('--node-arg=')).map((a) => a.slice('--node-arg='.length));
 if (gc) nodeArgs.push('--expose-gc');
+const traceGc = nodeArgs.includes('--trace-gc');
 /** The publishers' (and the clip's) ffmpeg. */
 const ffmpeg = opt('--ffmpeg', '/usr/bin/ffmpeg');
 /** The server's: by default what it resolves itself (its own build in .ffmpeg/bin, else PATH). */
@@ -85,6 +87,7 @@ try {
       for (const st of processTree(server.pid, allStats())) byPid.set(st.pid, st);
       return byPid;
     };
+    const gcLogFrom = traceGc ? readFileSync(join(dir, 'server.log'), 'utf8').length : 0;
     const t0 = Date.now();
     const first = ticks();
     const pss = [];
@@ -94,6 +97,7 @@ try {
       if (i % 3 === 0) pss.push(readMemory(server.pid)?.pssKiB ?? 0);
     }
     const last = ticks();
+    const gcLog = traceGc ? readFileSync(join(dir, 'server.log'), 'utf8').slice(gcLogFrom) : '';
     const wall = (Date.now() - t0) / 1000;
     let node = 0;
     let ff = 0;
@@ -119,6 +123,9 @@ try {
       arrayBuffersMiB: mean('arrayBuffers'),
       heapUsedMiB: mean('heapUsed'),
       rssMiB: mean('rss'),
+      ...(traceGc
+        ? { scavenges: gcLog.split(': Scavenge ').length - 1, markCompacts: gcLog.split(': Mark-Compact ').length - 1 }
+        : {}),
       ...(gc ? { externalAfterGcMiB: mean('external', 'after'), heapAfterGcMiB: mean('heapUsed', 'after') } : {}),
     };
     results.push(r);
