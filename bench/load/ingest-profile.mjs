@@ -11,8 +11,9 @@
  *
  * With `--node-arg=--cpu-prof --node-arg=--cpu-prof-dir=DIR` the profile is written when the
  * server exits (SIGTERM → clean shutdown). With `--node-arg=--trace-gc` each N also reports how
- * many scavenges and mark-compacts V8 ran during the window (from the server's log). Compare figures only with a run made alongside (other
- * load on the machine moves them); the full comparison with peers is run.mjs.
+ * many scavenges and mark-compacts V8 ran during the window (from the server's log). Compare
+ * figures only with a run made alongside (other load on the machine moves them); the full
+ * comparison with peers is run.mjs.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
