@@ -162,7 +162,8 @@ export interface BufferedFlvWriterOptions extends FlvDropQueueOptions, FlvStream
    * Size of the buffer {@link BufferedFlvWriter.hold} copies tags into (0: none, held tags wait in
    * the queue as they are). Copying lets the caller's payload buffers (e.g. socket reads) go at
    * once instead of staying alive, and so surviving garbage collections, for as long as tags are
-   * held; the buffer is reused once the destination has called back for it. Use it only with a
+   * held; the buffer is reused once the destination has called back for it, so a writer owns at
+   * most two (one filling while the last batch is being written). Use it only with a
    * destination that is done with a chunk by then: a socket, a pipe (a child's stdin) or a file,
    * not a PassThrough or anything that keeps chunks by reference. Default 0.
    */
@@ -291,8 +292,10 @@ export class BufferedFlvWriter {
     this.holdUsed = 0;
     this.holdCount = 0;
     this.writer.writeEncoded(buf.subarray(0, used), count, () => {
-      // Keep at most one idle buffer; a newer one in use already makes this one garbage.
-      if (!this.closed && this.holdBuf === undefined && this.spare === undefined) this.spare = buf;
+      // Kept even while a newer buffer fills: the destination calls back only after the current
+      // tick, by when the next batch has usually begun in a new buffer. Two buffers then take
+      // turns; keeping only one would allocate (and leave to the GC) a buffer per batch.
+      if (!this.closed && this.spare === undefined) this.spare = buf;
     });
   }
 

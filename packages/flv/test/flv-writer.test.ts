@@ -237,6 +237,28 @@ describe('BufferedFlvWriter (bounded queue, drop until keyframe)', () => {
     expect(buffers.size).toBeLessThan(large + 6);
   });
 
+  it('holdBufferBytes: two buffers take turns when a batch starts before the last one came back', async () => {
+    const fast = slowSink(1 << 20, 1, true);
+    const w = new BufferedFlvWriter(fast.sink, { holdBufferBytes: 1 << 20 });
+    w.writeHeader({ audio: true, video: true });
+    const sent = [...syntheticStream(300)];
+    for (let i = 0; i < sent.length; i++) {
+      expect(w.hold(sent[i]!)).toBe('queued');
+      if (i % 10 === 9) {
+        w.flush();
+        // The next tag is held in the same tick, as when one socket read holds several messages:
+        // the destination has not called back for the batch just written.
+        expect(w.hold(sent[++i]!)).toBe('queued');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    await w.end();
+    expect(w.streamWriter.tagsWritten).toBe(sent.length);
+    expect(fast.bytes().length).toBeGreaterThan(0);
+    const buffers = new Set(fast.source.filter((b) => b.byteLength === 1 << 20));
+    expect(buffers.size).toBe(2);
+  });
+
   it('holdBufferBytes: a full destination sends held tags to the queue and its drop policy', async () => {
     const { sink, bytes } = slowSink(8 * 1024, 3, true);
     const dropped: TagRole[] = [];
