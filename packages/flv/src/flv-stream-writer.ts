@@ -105,12 +105,13 @@ export class FlvStreamWriter {
   /**
    * Writes bytes that already hold `tagCount` whole encoded tags (see `encodeTagInto`), counting
    * them. `done` runs once the destination has taken the bytes (they may be reused from then on).
+   * Not corked (one buffer needs no gathering): a socket or pipe with room takes the bytes during
+   * the call, and `destination.writableLength` is 0 right after it.
    * @returns the `write()` result: false = destination full
    * @throws FlvUsageError ERR_FLV_HEADER_NOT_WRITTEN
    */
   writeEncoded(bytes: Uint8Array, tagCount: number, done?: (err?: Error | null) => void): boolean {
     if (!this.headerDone) throw new FlvUsageError('ERR_FLV_HEADER_NOT_WRITTEN', 'write the FLV header first');
-    this.corkOnce();
     this.bytes += bytes.length;
     this.tags += tagCount;
     return this.destination.write(bytes, done);
@@ -162,8 +163,9 @@ export interface BufferedFlvWriterOptions extends FlvDropQueueOptions, FlvStream
    * Size of the buffer {@link BufferedFlvWriter.hold} copies tags into (0: none, held tags wait in
    * the queue as they are). Copying lets the caller's payload buffers (e.g. socket reads) go at
    * once instead of staying alive, and so surviving garbage collections, for as long as tags are
-   * held; the buffer is reused once the destination has called back for it, so a writer owns at
-   * most two (one filling while the last batch is being written). Use it only with a
+   * held. The buffer is reused once the destination has taken its bytes: at once when a pipe or
+   * socket with room takes them during the write (one buffer per writer), else when it calls back
+   * (at most two per writer: one filling while the last batch is written). Use it only with a
    * destination that is done with a chunk by then: a socket, a pipe (a child's stdin) or a file,
    * not a PassThrough or anything that keeps chunks by reference. Default 0.
    */
@@ -291,12 +293,15 @@ export class BufferedFlvWriter {
     this.holdBuf = undefined;
     this.holdUsed = 0;
     this.holdCount = 0;
+    const d = this.writer.destination;
     this.writer.writeEncoded(buf.subarray(0, used), count, () => {
-      // Kept even while a newer buffer fills: the destination calls back only after the current
-      // tick, by when the next batch has usually begun in a new buffer. Two buffers then take
-      // turns; keeping only one would allocate (and leave to the GC) a buffer per batch.
-      if (!this.closed && this.spare === undefined) this.spare = buf;
+      // Kept even while a newer buffer fills (the callback comes after the current tick, when the
+      // next batch has often begun): two buffers then take turns instead of one new one per batch.
+      if (!this.closed && this.spare === undefined && this.holdBuf !== buf) this.spare = buf;
     });
+    // A pipe or socket with room took the bytes during the call (nothing is left in the Writable's
+    // buffer): the buffer serves the next batch at once, and one per writer is enough.
+    if (d.writableLength === 0 && !this.closed) this.spare = buf;
   }
 
   /** Writes queued tags while the destination has room. Runs by itself on 'drain'. */

@@ -1,9 +1,14 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   BufferedFlvWriter,
   FlvDropQueue,
+  FlvMuxer,
   FlvReader,
   FlvStreamWriter,
   type FlvTag,
@@ -257,6 +262,40 @@ describe('BufferedFlvWriter (bounded queue, drop until keyframe)', () => {
     expect(fast.bytes().length).toBeGreaterThan(0);
     const buffers = new Set(fast.source.filter((b) => b.byteLength === 1 << 20));
     expect(buffers.size).toBe(2);
+  });
+
+  it('holdBufferBytes: one buffer serves every batch when a real pipe takes the bytes during the write', async () => {
+    // `cat` copies its stdin to a file: a real pipe, as FFmpeg's stdin is.
+    const dir = mkdtempSync(join(tmpdir(), 'flv-hold-'));
+    const out = join(dir, 'out.flv');
+    const child = spawn('sh', ['-c', 'exec cat > "$0"', out], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const stdin = child.stdin;
+    const seen = new Set<ArrayBufferLike>();
+    const write = stdin.write.bind(stdin) as (chunk: Uint8Array, cb?: () => void) => boolean;
+    (stdin as unknown as { write: typeof write }).write = (chunk, cb) => {
+      if (chunk.byteLength >= 1024) seen.add(chunk.buffer);
+      return write(chunk, cb);
+    };
+    const w = new BufferedFlvWriter(stdin, { holdBufferBytes: 64 * 1024 });
+    const plain = new FlvMuxer();
+    w.writeHeader({ audio: true, video: true });
+    await new Promise((r) => setImmediate(r)); // the header's tick (its write is corked) is over
+    const sent = [...syntheticStream(300)].filter((t) => tagWireSize(t) <= 64 * 1024);
+    for (let i = 0; i < sent.length; i++) {
+      expect(w.hold(sent[i]!)).toBe('queued');
+      if (i % 10 === 9) {
+        w.flush();
+        expect(w.hold(sent[++i]!)).toBe('queued'); // same tick, before any callback
+        // Let cat drain the pipe, so every write finds room.
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    await w.end();
+    await new Promise((r) => child.on('close', r));
+    const expected = Buffer.concat([plain.header({ audio: true, video: true }), ...sent.flatMap((t) => plain.tag(t))]);
+    expect(readFileSync(out).equals(expected)).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+    expect(seen.size).toBe(1);
   });
 
   it('holdBufferBytes: a full destination sends held tags to the queue and its drop policy', async () => {
