@@ -194,6 +194,8 @@ export class BufferedFlvWriter {
   private holdCount = 0;
   /** A hold buffer the destination has given back, for the next batch. */
   private spare: Buffer | undefined;
+  /** Writes of each hold buffer whose callback has not run yet. */
+  private readonly pendingWrites = new WeakMap<Buffer, number>();
 
   /** @throws FlvUsageError ERR_FLV_INVALID_OPTION (see {@link FlvDropQueue}; `holdBufferBytes`) */
   constructor(destination: Writable, options: BufferedFlvWriterOptions = {}) {
@@ -294,13 +296,18 @@ export class BufferedFlvWriter {
     this.holdUsed = 0;
     this.holdCount = 0;
     const d = this.writer.destination;
+    const pending = this.pendingWrites;
+    pending.set(buf, (pending.get(buf) ?? 0) + 1);
     this.writer.writeEncoded(buf.subarray(0, used), count, () => {
-      // Kept even while a newer buffer fills (the callback comes after the current tick, when the
-      // next batch has often begun): two buffers then take turns instead of one new one per batch.
-      if (!this.closed && this.spare === undefined && this.holdBuf !== buf) this.spare = buf;
+      const left = (pending.get(buf) ?? 1) - 1;
+      pending.set(buf, left);
+      // A callback runs a tick after its write, when the buffer may be filling again or be in a
+      // later write the destination has not taken yet: only when none is left is it free. Kept even
+      // while a newer buffer fills, so two take turns instead of one new one per batch.
+      if (left === 0 && !this.closed && this.spare === undefined && this.holdBuf !== buf) this.spare = buf;
     });
-    // A pipe or socket with room took the bytes during the call (nothing is left in the Writable's
-    // buffer): the buffer serves the next batch at once, and one per writer is enough.
+    // A pipe or socket with room took the bytes during the call: nothing is left in the Writable
+    // (no earlier write either), so the buffer serves the next batch at once; one per writer.
     if (d.writableLength === 0 && !this.closed) this.spare = buf;
   }
 

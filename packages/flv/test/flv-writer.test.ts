@@ -298,6 +298,48 @@ describe('BufferedFlvWriter (bounded queue, drop until keyframe)', () => {
     expect(seen.size).toBe(1);
   });
 
+  it('holdBufferBytes: a buffer reused at once is not handed out again while a later write of it is pending', async () => {
+    // Like a pipe: a write it has room for is taken during the call; one it has no room for is
+    // taken later, its bytes read from the chunk only then (as the kernel does).
+    const out: Buffer[] = [];
+    let takeNow = true;
+    const sink = new Writable({
+      highWaterMark: 1 << 20,
+      write(chunk: Buffer, _enc, cb) {
+        if (takeNow) {
+          out.push(Buffer.from(chunk));
+          cb();
+        } else {
+          setTimeout(() => {
+            out.push(Buffer.from(chunk));
+            cb();
+          }, 5);
+        }
+      },
+    });
+    const w = new BufferedFlvWriter(sink, { holdBufferBytes: 1 << 20 });
+    const plain = new FlvMuxer();
+    w.writeHeader({ audio: true, video: true });
+    await new Promise((r) => setImmediate(r));
+    const sent = [...syntheticStream(240)];
+    const batch = (from: number) => {
+      for (let j = from; j < from + 4 && j < sent.length; j++) w.hold(sent[j]!);
+      w.flush();
+    };
+    for (let i = 0; i < sent.length; i += 12) {
+      takeNow = true;
+      batch(i); // taken during the write: the buffer is reused at once
+      takeNow = false;
+      batch(i + 4); // the same buffer again, this time still pending
+      await new Promise((r) => setImmediate(r)); // the first write's callback runs
+      batch(i + 8); // must not get the buffer the pending write still reads
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await w.end();
+    const expected = Buffer.concat([plain.header({ audio: true, video: true }), ...sent.flatMap((t) => plain.tag(t))]);
+    expect(Buffer.concat(out).equals(expected)).toBe(true);
+  });
+
   it('holdBufferBytes: a full destination sends held tags to the queue and its drop policy', async () => {
     const { sink, bytes } = slowSink(8 * 1024, 3, true);
     const dropped: TagRole[] = [];
