@@ -8,13 +8,13 @@ import { describe, expect, it } from 'vitest';
 import {
   BufferedFlvWriter,
   FlvDropQueue,
-  FlvMuxer,
   FlvReader,
   FlvStreamWriter,
   type FlvTag,
   isEssentialRole,
   isFlvError,
   MIN_MAX_QUEUED_BYTES,
+  muxFlv,
   type TagRole,
   TagType,
   tagRole,
@@ -277,7 +277,6 @@ describe('BufferedFlvWriter (bounded queue, drop until keyframe)', () => {
       return write(chunk, cb);
     };
     const w = new BufferedFlvWriter(stdin, { holdBufferBytes: 64 * 1024 });
-    const plain = new FlvMuxer();
     w.writeHeader({ audio: true, video: true });
     await new Promise((r) => setImmediate(r)); // the header's tick (its write is corked) is over
     const sent = [...syntheticStream(300)].filter((t) => tagWireSize(t) <= 64 * 1024);
@@ -292,7 +291,7 @@ describe('BufferedFlvWriter (bounded queue, drop until keyframe)', () => {
     }
     await w.end();
     await new Promise((r) => child.on('close', r));
-    const expected = Buffer.concat([plain.header({ audio: true, video: true }), ...sent.flatMap((t) => plain.tag(t))]);
+    const expected = muxFlv({ audio: true, video: true }, sent);
     expect(readFileSync(out).equals(expected)).toBe(true);
     rmSync(dir, { recursive: true, force: true });
     expect(seen.size).toBe(1);
@@ -318,7 +317,6 @@ describe('BufferedFlvWriter (bounded queue, drop until keyframe)', () => {
       },
     });
     const w = new BufferedFlvWriter(sink, { holdBufferBytes: 1 << 20 });
-    const plain = new FlvMuxer();
     w.writeHeader({ audio: true, video: true });
     await new Promise((r) => setImmediate(r));
     const sent = [...syntheticStream(240)];
@@ -336,7 +334,7 @@ describe('BufferedFlvWriter (bounded queue, drop until keyframe)', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await w.end();
-    const expected = Buffer.concat([plain.header({ audio: true, video: true }), ...sent.flatMap((t) => plain.tag(t))]);
+    const expected = muxFlv({ audio: true, video: true }, sent);
     expect(Buffer.concat(out).equals(expected)).toBe(true);
   });
 
