@@ -9,7 +9,9 @@
 # this build (docs/benchmarks.md). It also exposes only the FLV demuxer and three parsers to what
 # publishers send, instead of every demuxer and decoder Debian enables.
 #
-# Idempotent: does nothing when .ffmpeg/stamp matches the Debian version and the flags below.
+# Patches: scripts/ffmpeg-patches/*.patch, applied in name order (each one says why).
+#
+# Idempotent: does nothing when .ffmpeg/stamp matches the Debian version, the flags and the patches.
 # Needs root (or sudo) once, to add deb-src entries and fetch the source package.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -37,7 +39,8 @@ if [ -z "$version" ]; then
   echo "build-ffmpeg.sh: Debian's ffmpeg package is not installed (run scripts/setup.sh)" >&2
   exit 1
 fi
-want="$version $(printf '%s\n' "${flags[@]}" | sha256sum | cut -c1-16)"
+patches=("$root"/scripts/ffmpeg-patches/*.patch)
+want="$version $({ printf '%s\n' "${flags[@]}"; cat "${patches[@]}"; } | sha256sum | cut -c1-16)"
 if [ -x "$out/bin/ffmpeg" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$want" ]; then
   exit 0
 fi
@@ -66,7 +69,7 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
 fi
 need=()
-for p in build-essential dpkg-dev; do
+for p in build-essential dpkg-dev patch; do
   installed "$p" || need+=("$p")
 done
 "${AS_ROOT[@]}" apt-get update -qq
@@ -84,6 +87,13 @@ trap 'rm -rf "$work"' EXIT
   }
   src=$(find . -maxdepth 1 -type d -name 'ffmpeg-*' | head -1)
   cd "$src"
+  for p in "${patches[@]}"; do
+    patch -p1 --forward --quiet <"$p" >"$work/patch.log" 2>&1 || {
+      echo "build-ffmpeg.sh: $(basename "$p") does not apply to ffmpeg $version:" >&2
+      cat "$work/patch.log" >&2
+      exit 1
+    }
+  done
   ./configure "${flags[@]}" >"$work/configure.log" 2>&1 || {
     tail -20 "$work/configure.log" >&2
     exit 1

@@ -8,9 +8,10 @@
  * on a video keyframe. So tags are held and written as one vectored write when:
  *
  * - a video keyframe arrives (it may close a segment: it goes out at once, with what was held);
- * - after that keyframe, an audio frame arrives: FFmpeg's muxer interleaves by timestamp and
- *   releases the keyframe only once it has an audio packet at or after it, so audio is written
- *   at once until one with a timestamp ≥ the keyframe's has gone out;
+ * - after that keyframe, an audio frame arrives: a stock FFmpeg's muxer interleaves by timestamp
+ *   and releases the keyframe only once it has an audio packet at or after it, so audio is written
+ *   at once until one with a timestamp ≥ the keyframe's has gone out (the lean build's patched HLS
+ *   muxer does not wait; for it these are a few extra writes per GOP);
  * - decoder configuration or metadata arrives (rare, and FFmpeg may have to reconfigure);
  * - `maxBytes` are held (bounds memory and FFmpeg's read size) or the held tags span
  *   `maxSpanMs` of media time (bounds how stale FFmpeg's view gets in a low-bitrate stream).

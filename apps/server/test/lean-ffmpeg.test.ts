@@ -1,0 +1,139 @@
+/**
+ * The server's own FFmpeg (scripts/build-ffmpeg.sh, with scripts/ffmpeg-patches/) against Debian's
+ * ffmpeg, both run with the argv the server uses: the patched HLS muxer lists a segment as soon as
+ * the keyframe that closes it arrives, and otherwise writes the very same files.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { muxFlv } from '@org/flv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildFfmpegArgs } from '../src/ffmpeg';
+import { makeClip, readFlvTags } from './helpers/media';
+
+const LEAN = join(import.meta.dirname, '../../../.ffmpeg/bin/ffmpeg');
+const DEBIAN = '/usr/bin/ffmpeg';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lean-ffmpeg-'));
+const clip = join(tmp, 'clip.flv');
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  // 1 s GOP at 25 fps, AAC at 44.1 kHz: one segment per keyframe with -hls_time 1.
+  await makeClip(clip, { seconds: 3 });
+}, 60_000);
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function hlsArgs(dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  return buildFfmpegArgs({ dir, hlsTime: 1, hlsListSize: 3, append: false });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+/** The playlist's text, or '' while FFmpeg has not written one. */
+function playlistOf(dir: string): string {
+  const p = join(dir, 'live.m3u8');
+  return existsSync(p) ? readFileSync(p, 'utf8') : '';
+}
+
+/**
+ * The clip's FLV up to and including its second video keyframe, without any audio frame timed at
+ * or after it: what a live publisher has sent when the keyframe that closes segment 0 arrives.
+ */
+async function upToSecondKeyframe(): Promise<Buffer> {
+  const tags = await readFlvTags(clip);
+  const isKeyframe = (t: { type: number; payload: Uint8Array }) =>
+    t.type === 9 && t.payload[0] >> 4 === 1 && t.payload[1] === 1;
+  const keyframes = tags.flatMap((t, i) => (isKeyframe(t) ? [i] : []));
+  expect(keyframes.length).toBeGreaterThanOrEqual(2);
+  const k = keyframes[1] as number;
+  const kf = tags[k] as (typeof tags)[number];
+  expect(kf.timestamp).toBeGreaterThan(900);
+  const before = tags.slice(0, k).filter((t) => t.type !== 8 || t.timestamp < kf.timestamp);
+  return Buffer.from(muxFlv({ audio: true, video: true }, [...before, kf]));
+}
+
+/** Feeds `flv` on stdin and keeps stdin open, as a publisher that has not sent the next frame yet. */
+function feedAndHold(bin: string, dir: string, flv: Buffer): ChildProcess {
+  const child = spawn(bin, hlsArgs(dir), { stdio: ['pipe', 'ignore', 'pipe'] });
+  children.push(child);
+  child.stdin?.write(flv);
+  return child;
+}
+
+async function listedWithin(dir: string, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (playlistOf(dir).includes('live_000.ts')) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+describe("the server's lean FFmpeg", () => {
+  it('is built (bash scripts/build-ffmpeg.sh, run by scripts/setup.sh)', () => {
+    expect(existsSync(LEAN), `${LEAN} is missing: run bash scripts/build-ffmpeg.sh`).toBe(true);
+  });
+
+  it('lists a segment when the keyframe closing it arrives; Debian ffmpeg waits for the next audio frame', async () => {
+    const flv = await upToSecondKeyframe();
+    const leanDir = join(tmp, 'held-lean');
+    const debianDir = join(tmp, 'held-debian');
+    const lean = feedAndHold(LEAN, leanDir, flv);
+    const debian = feedAndHold(DEBIAN, debianDir, flv);
+    try {
+      expect(await listedWithin(leanDir, 10_000), 'lean: segment 0 listed with stdin still open').toBe(true);
+      // Debian's interleaver holds the keyframe until an audio packet at or after it is queued:
+      // 1.5 s later it still has not listed the segment.
+      expect(await listedWithin(debianDir, 1500), 'Debian: segment 0 held back').toBe(false);
+    } finally {
+      lean.stdin?.end();
+      debian.stdin?.end();
+    }
+    expect(await exited(lean)).toBe(0);
+    expect(await exited(debian)).toBe(0);
+    // At the end of input both have the segment.
+    expect(playlistOf(debianDir)).toContain('live_000.ts');
+  }, 30_000);
+
+  it('writes byte-identical segments and playlist to Debian ffmpeg for an interleaved FLV', async () => {
+    const outputs: Record<string, Buffer>[] = [];
+    for (const [name, bin] of [
+      ['lean', LEAN],
+      ['debian', DEBIAN],
+    ] as const) {
+      const dir = join(tmp, `same-${name}`);
+      const child = spawn(
+        bin,
+        hlsArgs(dir).map((a) => (a === 'pipe:0' ? clip : a)),
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      children.push(child);
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      expect(await exited(child), stderr).toBe(0);
+      const files: Record<string, Buffer> = {};
+      for (const f of readdirSync(dir).sort()) files[f] = readFileSync(join(dir, f));
+      outputs.push(files);
+    }
+    const [lean, debian] = outputs as [Record<string, Buffer>, Record<string, Buffer>];
+    expect(Object.keys(lean)).toEqual(['live.m3u8', 'live_000.ts', 'live_001.ts', 'live_002.ts']);
+    expect(Object.keys(debian)).toEqual(Object.keys(lean));
+    for (const f of Object.keys(lean)) expect(lean[f]?.equals(debian[f] as Buffer), f).toBe(true);
+  }, 60_000);
+});
