@@ -134,7 +134,8 @@ describe('HlsCache', () => {
       () => c.get('alice', 'live.m3u8', true),
       (f) => f?.body.toString() === playlist(['live_000.ts', 'live_001.ts']),
     );
-    // The segments a playlist lists are loaded before it is published.
+    // The playlist is published first; the segment it lists for the first time is read right after.
+    await c.settle('alice');
     expect(c.get('alice', 'live_001.ts', false)?.body.equals(seg1)).toBe(true);
     expect(c.get('alice', 'live_000.ts', false)?.body.equals(seg0)).toBe(true);
     expect(c.bytes).toBe(seg0.length + seg1.length + playlist(['live_000.ts', 'live_001.ts']).length);
@@ -190,6 +191,63 @@ describe('HlsCache', () => {
       () => c.get('alice', 'live_000.ts', false, 2),
       (f) => f?.body.equals(fresh) === true,
     );
+  });
+
+  it('reads a held segment again only at the periodic check (a listed segment never changes)', async () => {
+    const a = randomBytes(188 * 3);
+    await put('live_000.ts', a);
+    await put('live.m3u8', playlist(['live_000.ts']));
+    const trusting = newCache({ verifyIntervalMs: 60_000 });
+    const checking = newCache({ verifyIntervalMs: 0 });
+    for (const c of [trusting, checking]) {
+      await until(
+        () => c.get('alice', 'live_000.ts', false),
+        (f) => f?.body.equals(a) === true,
+      );
+    }
+    // Not something FFmpeg does: new bytes under a listed name, then a new playlist.
+    const b = randomBytes(188 * 4);
+    await put('live_000.ts', b);
+    await put('live_001.ts', randomBytes(188));
+    await put('live.m3u8', playlist(['live_000.ts', 'live_001.ts']));
+    for (const c of [trusting, checking]) {
+      await until(
+        () => c.get('alice', 'live_001.ts', false),
+        (f) => f !== undefined,
+      );
+    }
+    // The watcher's refresh read the new playlist and the new segment only.
+    expect(trusting.get('alice', 'live_000.ts', false)?.body.equals(a)).toBe(true);
+    await until(
+      () => checking.get('alice', 'live_000.ts', false),
+      (f) => f?.body.equals(b) === true,
+    );
+  });
+
+  it('stops serving from memory once the stream directory leads out of the root', async () => {
+    const outside = join(tmp, 'outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'live.m3u8'), playlist([], '#OUTSIDE\n'));
+    await put('live.m3u8', playlist([], '#INSIDE\n'));
+    const c = newCache({ verifyIntervalMs: 0, checkIntervalMs: 1 });
+    await until(
+      () => c.get('alice', 'live.m3u8', true),
+      (f) => f?.body.toString() === playlist([], '#INSIDE\n'),
+    );
+    // Swapped in two renames, so no refresh in between sees the directory missing.
+    await symlink(outside, join(root, 'link.tmp'));
+    await rename(dir, join(root, 'old'));
+    await rename(join(root, 'link.tmp'), dir);
+    const seen: string[] = [];
+    await until(
+      () => {
+        const f = c.get('alice', 'live.m3u8', true);
+        if (f) seen.push(f.body.toString());
+        return f;
+      },
+      (f) => f === undefined,
+    );
+    expect(seen.filter((t) => t.includes('#OUTSIDE'))).toEqual([]);
   });
 
   it('revalidates on requests when no watcher is available', async () => {

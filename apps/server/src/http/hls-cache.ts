@@ -3,14 +3,22 @@
  * HLS routes answer from a Buffer instead of opening files per request.
  *
  * Correctness rests on FFmpeg's `temp_file` flag: it writes `live.m3u8.tmp` / `live_NNN.ts.tmp` and
- * renames them into place, so every `live.m3u8` or listed segment we open is complete. A refresh
- * reads the playlist through one descriptor, loads the segments it lists (only when segments of the
- * stream are being requested), and only then publishes the new playlist, so a client that saw a
- * playlist finds its segments in memory. Requests see either the old or the new state, never a mix.
+ * renames them into place, so every `live.m3u8` or listed segment we open is complete, and a segment
+ * never changes once listed (FFmpeg numbers them upwards, `append_list` included; a new publish of
+ * the name is a new generation and starts afresh). A refresh reads the playlist through one
+ * descriptor and publishes it at once, with the listed segments already held; the segments it lists
+ * for the first time are then read (only when segments of the stream are being requested), and a
+ * segment request arriving meanwhile waits for that read (`pending`). Each file is either the old or
+ * the new version, never a mix.
  *
- * Refreshes are triggered by `fs.watch` on the stream directory (debounced) and, as a fallback when
- * events are lost or the directory was recreated, by a request finding the last check older than
- * `checkIntervalMs` (one timestamp comparison per request; the refresh itself runs in the background).
+ * Refreshes are triggered by `fs.watch` on the stream directory (each rename of the playlist into
+ * place) and, as a fallback when events are lost or the directory was recreated, by a request
+ * finding the last check older than `checkIntervalMs` (one timestamp comparison per request; the
+ * refresh itself runs in the background). A refresh opens files under the stream directory's real
+ * path, checked inside the root's real path at most `verifyIntervalMs` ago; the check (realpath of
+ * the root and the directory, the directory's inode for the watcher) and a re-read of the held
+ * segments' identities run only then, so the refresh after each new segment costs the playlist
+ * read and the new segment's read, not a path resolution per file.
  *
  * The cache only ever answers positively. Anything it does not hold (a stream never requested, a
  * refresh that failed, a segment not listed, over the byte budget, a symlink) falls back to the disk
@@ -18,7 +26,7 @@
  * disk path (`resolveInsideRoot`: real path inside the root's real path; `O_NOFOLLOW` on open).
  */
 import { constants, type FSWatcher, watch } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveInsideRoot } from './safe-file';
 import { PLAYLIST_FILE, SEGMENT_FILE_PATTERN } from './stream-path';
@@ -45,8 +53,13 @@ export interface HlsCacheOptions {
   maxSegmentBytes?: number;
   /** A request revalidates a stream whose last check is older than this (ms). Watch events refresh sooner. */
   checkIntervalMs?: number;
-  /** Debounce of watch events (ms). */
+  /** Delay between a watch event and its refresh (ms); 0: at once. */
   debounceMs?: number;
+  /**
+   * Longest time a refresh relies on the last check of the stream directory's real path (and on
+   * the segments it holds being unchanged) before it checks again (ms).
+   */
+  verifyIntervalMs?: number;
   /** A stream not requested for this long is dropped (its watcher closed, its memory released). */
   idleMs?: number;
   /** Segments are cached only for a stream whose segments were requested within this long. */
@@ -59,7 +72,8 @@ export interface HlsCacheOptions {
 export const DEFAULT_HLS_CACHE_BYTES = 256 * 1024 * 1024;
 const DEFAULT_MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
 const DEFAULT_CHECK_INTERVAL_MS = 1000;
-const DEFAULT_DEBOUNCE_MS = 2;
+const DEFAULT_DEBOUNCE_MS = 0;
+const DEFAULT_VERIFY_INTERVAL_MS = 5000;
 const DEFAULT_IDLE_MS = 30_000;
 const DEFAULT_SEGMENT_INTEREST_MS = 30_000;
 
@@ -73,6 +87,9 @@ interface Entry {
   watcher: FSWatcher | undefined;
   /** Inode of the directory the watcher was attached to (a recreated directory needs a new watcher). */
   dirIno: number | undefined;
+  /** Real path of `{root}/{username}`, inside the root's real path as of `verifiedAt`. */
+  dirReal: string | undefined;
+  verifiedAt: number;
   checkedAt: number;
   lastUsed: number;
   segmentsWantedAt: number;
@@ -156,6 +173,7 @@ export class HlsCache {
       maxSegmentBytes: DEFAULT_MAX_SEGMENT_BYTES,
       checkIntervalMs: DEFAULT_CHECK_INTERVAL_MS,
       debounceMs: DEFAULT_DEBOUNCE_MS,
+      verifyIntervalMs: DEFAULT_VERIFY_INTERVAL_MS,
       idleMs: DEFAULT_IDLE_MS,
       segmentInterestMs: DEFAULT_SEGMENT_INTEREST_MS,
       now: Date.now,
@@ -237,6 +255,8 @@ export class HlsCache {
       bytes: 0,
       watcher: undefined,
       dirIno: undefined,
+      dirReal: undefined,
+      verifiedAt: Number.NEGATIVE_INFINITY,
       checkedAt: t,
       lastUsed: t,
       segmentsWantedAt: Number.NEGATIVE_INFINITY,
@@ -264,6 +284,10 @@ export class HlsCache {
     const onEvent = (file: string | null) => {
       if (file !== null && file !== PLAYLIST_FILE) return;
       if (e.debounce || e.closed) return;
+      if (this.opts.debounceMs <= 0) {
+        this.refresh(e);
+        return;
+      }
       e.debounce = setTimeout(() => {
         e.debounce = undefined;
         this.refresh(e);
@@ -316,69 +340,98 @@ export class HlsCache {
     e.bytes = 0;
     e.playlist = undefined;
     e.segments = new Map();
+    e.dirReal = undefined; // the next refresh checks the path again
   }
 
-  private async load(e: Entry): Promise<void> {
-    const { root } = this.opts;
+  /**
+   * The stream directory's real path, checked inside the root's real path (and the watcher
+   * re-attached if the directory is a new one). Undefined: no directory, or it leads out of the root.
+   */
+  private async verifyDir(e: Entry): Promise<string | undefined> {
     let resolved: Awaited<ReturnType<typeof resolveInsideRoot>>;
     try {
-      resolved = await resolveInsideRoot(root, [e.username, PLAYLIST_FILE]);
+      resolved = await resolveInsideRoot(this.opts.root, [e.username], { directory: true });
     } catch {
-      this.clear(e); // missing, or a link out of the root: the disk path answers 404/403
-      return;
+      return undefined; // missing, or a link out of the root: the disk path answers 404/403
     }
-    if (!this.opts.watchDir) {
+    const dirReal = join(resolved.root, resolved.relative);
+    if (!this.opts.watchDir && !e.closed) {
       // A stream directory removed and recreated (new publish) leaves the old watcher deaf.
-      const dirIno = (await stat(join(resolved.root, resolved.relative, '..')).catch(() => undefined))?.ino;
-      if (e.closed) return;
-      if (e.watcher === undefined || dirIno !== e.dirIno) this.attachWatcher(e, dirIno);
+      if (e.watcher === undefined || resolved.ino !== e.dirIno) this.attachWatcher(e, resolved.ino);
     }
-    const playlist = await readWhole(join(resolved.root, resolved.relative), this.opts.maxPlaylistBytes, e.playlist);
-    if (e.closed) return;
-    if (playlist === undefined) {
-      this.clear(e);
-      return;
-    }
-    if (playlist === e.playlist && (e.segments.size > 0 || !this.wantsSegments(e))) return;
-    const names = listedSegments(playlist.body);
-    const segments = new Map<string, CachedFile>();
+    return dirReal;
+  }
+
+  /** Makes `playlist` + `segments` the entry's state, within the byte budget; false if it cannot fit. */
+  private commit(e: Entry, playlist: CachedFile, segments: Map<string, CachedFile>): boolean {
     let bytes = playlist.body.length;
-    // Budget for this stream: what is free plus what it holds now (its old copies are released below).
-    const budget = this.opts.maxBytes - this.totalBytes + e.bytes;
-    if (bytes > budget) {
-      this.clear(e);
-      return;
-    }
-    if (this.wantsSegments(e)) {
-      for (const name of names) {
-        let file: CachedFile | undefined;
-        try {
-          const r = await resolveInsideRoot(root, [e.username, name]);
-          file = await readWhole(join(r.root, r.relative), this.opts.maxSegmentBytes, e.segments.get(name));
-        } catch {
-          file = undefined; // a link out of the root, or gone: the disk path decides
-        }
-        if (e.closed) return;
-        if (file === undefined || bytes + file.body.length > budget) continue;
-        segments.set(name, file);
-        bytes += file.body.length;
-      }
-    }
-    if (e.closed) return;
+    for (const f of segments.values()) bytes += f.body.length;
     // Other streams may have grown meanwhile: drop the oldest segments until the total fits.
-    for (const [name, file] of [...segments]) {
+    for (const [name, file] of segments) {
       if (this.totalBytes - e.bytes + bytes <= this.opts.maxBytes) break;
       segments.delete(name);
       bytes -= file.body.length;
     }
     if (this.totalBytes - e.bytes + bytes > this.opts.maxBytes) {
       this.clear(e);
-      return;
+      return false;
     }
     this.totalBytes += bytes - e.bytes;
     e.bytes = bytes;
     e.segments = segments;
     e.playlist = playlist;
+    return true;
+  }
+
+  private async load(e: Entry): Promise<void> {
+    const full = e.dirReal === undefined || this.opts.now() - e.verifiedAt >= this.opts.verifyIntervalMs;
+    if (full) {
+      const verifiedAt = this.opts.now();
+      const dirReal = await this.verifyDir(e);
+      if (e.closed) return;
+      if (dirReal === undefined) {
+        this.clear(e);
+        return;
+      }
+      e.dirReal = dirReal;
+      e.verifiedAt = verifiedAt;
+    }
+    const dir = e.dirReal as string;
+    const playlist = await readWhole(join(dir, PLAYLIST_FILE), this.opts.maxPlaylistBytes, e.playlist);
+    if (e.closed) return;
+    if (playlist === undefined) {
+      this.clear(e); // gone, or a link: the disk path decides
+      return;
+    }
+    const names = this.wantsSegments(e) ? listedSegments(playlist.body) : [];
+    // Held segments are kept as they are (a listed segment never changes) unless this is a full check.
+    const kept = new Map<string, CachedFile>();
+    const toRead: string[] = [];
+    for (const name of names) {
+      const held = e.segments.get(name);
+      if (held !== undefined) kept.set(name, held);
+      if (held === undefined || full) toRead.push(name);
+    }
+    if (playlist === e.playlist && toRead.length === 0 && kept.size === e.segments.size) return;
+    if (!this.commit(e, playlist, kept) || toRead.length === 0) return;
+    const read = await Promise.all(
+      toRead.map((name) =>
+        readWhole(join(dir, name), this.opts.maxSegmentBytes, e.segments.get(name)).catch(() => undefined),
+      ),
+    );
+    if (e.closed || e.playlist !== playlist) return; // a newer refresh or a clear came first
+    const segments = new Map<string, CachedFile>();
+    let bytes = playlist.body.length;
+    // In listed order; what does not fit the budget (or is gone, or a link) is left to the disk path.
+    const budget = this.opts.maxBytes - this.totalBytes + e.bytes;
+    for (const name of names) {
+      const i = toRead.indexOf(name);
+      const file = i >= 0 ? read[i] : e.segments.get(name);
+      if (file === undefined || bytes + file.body.length > budget) continue;
+      segments.set(name, file);
+      bytes += file.body.length;
+    }
+    this.commit(e, playlist, segments);
   }
 
   private wantsSegments(e: Entry): boolean {

@@ -15,6 +15,8 @@ export interface ResolvedFile {
   relative: string;
   /** The file's size in bytes at resolution time. */
   size: number;
+  /** Its inode at resolution time. */
+  ino: number;
 }
 
 /** Extra room read past the stat size, so a file that grew a little needs no second buffer. */
@@ -35,10 +37,15 @@ async function real(path: string): Promise<string | undefined> {
 /**
  * @param root the configured output root (absolute).
  * @param segments path segments already validated as safe single segments (no `/`, `\`, `..`).
- * @throws HttpError `ERR_HTTP_NOT_FOUND` when the root or file is missing or not a regular file;
- *   `ERR_HTTP_PATH_ESCAPE` when its real path leaves the root's real path.
+ * @param options.directory resolve a directory strictly under the root instead of a regular file.
+ * @throws HttpError `ERR_HTTP_NOT_FOUND` when the root or file is missing or not a regular file (a
+ *   directory with `directory`); `ERR_HTTP_PATH_ESCAPE` when its real path leaves the root's real path.
  */
-export async function resolveInsideRoot(root: string, segments: readonly string[]): Promise<ResolvedFile> {
+export async function resolveInsideRoot(
+  root: string,
+  segments: readonly string[],
+  options: { directory?: boolean } = {},
+): Promise<ResolvedFile> {
   const realRoot = await real(root);
   if (realRoot === undefined) throw new HttpError('ERR_HTTP_NOT_FOUND', 'no such file');
   const realFile = await real(join(root, ...segments));
@@ -47,15 +54,15 @@ export async function resolveInsideRoot(root: string, segments: readonly string[
   if (!realFile.startsWith(prefix)) {
     throw new HttpError('ERR_HTTP_PATH_ESCAPE', 'file resolves outside the output directory');
   }
-  let size: number | undefined;
+  let found: { size: number; ino: number } | undefined;
   try {
     const s = await stat(realFile);
-    if (s.isFile()) size = s.size;
+    if (options.directory ? s.isDirectory() : s.isFile()) found = { size: s.size, ino: s.ino };
   } catch (err) {
     if (!MISSING.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
   }
-  if (size === undefined) throw new HttpError('ERR_HTTP_NOT_FOUND', 'no such file');
-  return { root: realRoot, relative: relative(realRoot, realFile).split(sep).join('/'), size };
+  if (found === undefined) throw new HttpError('ERR_HTTP_NOT_FOUND', 'no such file');
+  return { root: realRoot, relative: relative(realRoot, realFile).split(sep).join('/'), ...found };
 }
 
 /**
