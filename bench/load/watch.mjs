@@ -3,16 +3,23 @@
  *   - waitFirstPlaylist: polls until the playlist lists a segment (time to first playlist);
  *   - HealthPoller: one poll per stream every 500 ms; the newest segment's sequence must advance,
  *     a gap over 3 s between advances is a stall;
- *   - SegmentDelayProbe: polls one playlist every 5 ms from each keyframe the publisher sends until
- *     the segment it closes appears, fetches each new segment, hashes the IDR it starts with and
- *     matches it against the keyframes the relay saw the publisher send.
+ *   - SegmentDelayProbe: polls one playlist from each keyframe the publisher sends (every 1 ms, after
+ *     20 ms every 5 ms) until the segment it closes appears, fetches each new segment, hashes the
+ *     IDR it starts with and matches it against the keyframes the relay saw the publisher send.
  */
 import { parsePlaylist, segmentIdrHash } from './media.mjs';
 
 const FETCH_TIMEOUT_MS = 5000;
 export const HEALTH_POLL_MS = 500;
 export const STALL_MS = 3000;
-/** Poll period between a keyframe and the segment it closes: the resolution of the delay figure. */
+/**
+ * Poll period between a keyframe and the segment it closes: the resolution of the delay figure.
+ * 1 ms for the first PROBE_FINE_FOR_MS after the keyframe (where nginx-rtmp and ours list it), then
+ * 5 ms, so a server that takes 100 ms is not polled a hundred times per segment while its CPU is
+ * being measured.
+ */
+export const PROBE_FINE_POLL_MS = 1;
+const PROBE_FINE_FOR_MS = 20;
 export const PROBE_POLL_MS = 5;
 /** After a keyframe, poll fast this long for the segment it closes; then slowly until the next one. */
 const FAST_POLL_FOR_MS = 3000;
@@ -213,7 +220,9 @@ export class SegmentDelayProbe {
           continue;
         }
       }
-      const pollMs = performance.now() - fastSince < FAST_POLL_FOR_MS ? PROBE_POLL_MS : SLOW_POLL_MS;
+      const since = performance.now() - fastSince;
+      const pollMs =
+        since < PROBE_FINE_FOR_MS ? PROBE_FINE_POLL_MS : since < FAST_POLL_FOR_MS ? PROBE_POLL_MS : SLOW_POLL_MS;
       await sleep(Math.max(0, pollMs - (performance.now() - t0)));
     }
   }
