@@ -220,6 +220,11 @@ export class SegmentDelayProbe {
           continue;
         }
       }
+      // Poll fast from the newest keyframe the relay saw, also before the first playlist: a server
+      // whose first playlist comes more than FAST_POLL_FOR_MS after the probe started was otherwise
+      // polled every 250 ms then, and its time to first playlist was sometimes not measured.
+      const lastKeyframeAt = this.relay.keyframes.at(-1)?.at;
+      if (lastKeyframeAt !== undefined && lastKeyframeAt > fastSince) fastSince = lastKeyframeAt;
       const since = performance.now() - fastSince;
       const pollMs =
         since < PROBE_FINE_FOR_MS ? PROBE_FINE_POLL_MS : since < FAST_POLL_FOR_MS ? PROBE_POLL_MS : SLOW_POLL_MS;
