@@ -39,8 +39,10 @@ if [ -z "$version" ]; then
   echo "build-ffmpeg.sh: Debian's ffmpeg package is not installed (run scripts/setup.sh)" >&2
   exit 1
 fi
+shopt -s nullglob
 patches=("$root"/scripts/ffmpeg-patches/*.patch)
-want="$version $({ printf '%s\n' "${flags[@]}"; cat "${patches[@]}"; } | sha256sum | cut -c1-16)"
+shopt -u nullglob
+want="$version $({ printf '%s\n' "${flags[@]}"; cat "${patches[@]}" </dev/null; } | sha256sum | cut -c1-16)"
 if [ -x "$out/bin/ffmpeg" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$want" ]; then
   exit 0
 fi
