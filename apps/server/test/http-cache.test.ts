@@ -280,7 +280,7 @@ describe('HlsCache', () => {
     const segOf = (i: number) => Buffer.alloc(188 * (20 + (i % 50)), i % 256);
     await put('live_000.ts', segOf(0));
     await put('live.m3u8', version(0));
-    const c = newCache({ checkIntervalMs: 1, debounceMs: 0 });
+    const c = newCache({ checkIntervalMs: 1 });
     let stop = false;
     let seen = 0;
     const reader = (async () => {

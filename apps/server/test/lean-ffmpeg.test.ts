@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { muxFlv } from '@org/flv';
+import { isVideoKeyframe, muxFlv, TagType } from '@org/flv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFfmpegArgs } from '../src/ffmpeg';
 import { makeClip, readFlvTags } from './helpers/media';
@@ -53,14 +53,12 @@ function playlistOf(dir: string): string {
  */
 async function upToSecondKeyframe(): Promise<Buffer> {
   const tags = await readFlvTags(clip);
-  const isKeyframe = (t: { type: number; payload: Uint8Array }) =>
-    t.type === 9 && t.payload[0] >> 4 === 1 && t.payload[1] === 1;
-  const keyframes = tags.flatMap((t, i) => (isKeyframe(t) ? [i] : []));
+  const keyframes = tags.flatMap((t, i) => (isVideoKeyframe(t) ? [i] : []));
   expect(keyframes.length).toBeGreaterThanOrEqual(2);
   const k = keyframes[1] as number;
   const kf = tags[k] as (typeof tags)[number];
   expect(kf.timestamp).toBeGreaterThan(900);
-  const before = tags.slice(0, k).filter((t) => t.type !== 8 || t.timestamp < kf.timestamp);
+  const before = tags.slice(0, k).filter((t) => t.type !== TagType.Audio || t.timestamp < kf.timestamp);
   return Buffer.from(muxFlv({ audio: true, video: true }, [...before, kf]));
 }
 

@@ -53,8 +53,6 @@ export interface HlsCacheOptions {
   maxSegmentBytes?: number;
   /** A request revalidates a stream whose last check is older than this (ms). Watch events refresh sooner. */
   checkIntervalMs?: number;
-  /** Delay between a watch event and its refresh (ms); 0: at once. */
-  debounceMs?: number;
   /**
    * Longest time a refresh relies on the last check of the stream directory's real path (and on
    * the segments it holds being unchanged) before it checks again (ms).
@@ -72,7 +70,6 @@ export interface HlsCacheOptions {
 export const DEFAULT_HLS_CACHE_BYTES = 256 * 1024 * 1024;
 const DEFAULT_MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
 const DEFAULT_CHECK_INTERVAL_MS = 1000;
-const DEFAULT_DEBOUNCE_MS = 0;
 const DEFAULT_VERIFY_INTERVAL_MS = 5000;
 const DEFAULT_IDLE_MS = 30_000;
 const DEFAULT_SEGMENT_INTEREST_MS = 30_000;
@@ -96,7 +93,6 @@ interface Entry {
   refreshing: Promise<void> | undefined;
   /** A refresh was asked for while one ran: run another after it. */
   again: boolean;
-  debounce: NodeJS.Timeout | undefined;
   closed: boolean;
 }
 
@@ -172,7 +168,6 @@ export class HlsCache {
     this.opts = {
       maxSegmentBytes: DEFAULT_MAX_SEGMENT_BYTES,
       checkIntervalMs: DEFAULT_CHECK_INTERVAL_MS,
-      debounceMs: DEFAULT_DEBOUNCE_MS,
       verifyIntervalMs: DEFAULT_VERIFY_INTERVAL_MS,
       idleMs: DEFAULT_IDLE_MS,
       segmentInterestMs: DEFAULT_SEGMENT_INTEREST_MS,
@@ -235,7 +230,6 @@ export class HlsCache {
     if (!e) return;
     e.closed = true;
     e.watcher?.close();
-    if (e.debounce) clearTimeout(e.debounce);
     this.totalBytes -= e.bytes;
     this.entries.delete(username);
   }
@@ -262,7 +256,6 @@ export class HlsCache {
       segmentsWantedAt: Number.NEGATIVE_INFINITY,
       refreshing: undefined,
       again: false,
-      debounce: undefined,
       closed: false,
     };
     this.entries.set(username, e);
@@ -283,15 +276,8 @@ export class HlsCache {
     e.dirIno = dirIno;
     const onEvent = (file: string | null) => {
       if (file !== null && file !== PLAYLIST_FILE) return;
-      if (e.debounce || e.closed) return;
-      if (this.opts.debounceMs <= 0) {
-        this.refresh(e);
-        return;
-      }
-      e.debounce = setTimeout(() => {
-        e.debounce = undefined;
-        this.refresh(e);
-      }, this.opts.debounceMs);
+      // One event per rename into place; a refresh already running runs once more after it.
+      if (!e.closed) this.refresh(e);
     };
     const dir = join(this.opts.root, e.username);
     try {
@@ -414,19 +400,19 @@ export class HlsCache {
     }
     if (playlist === e.playlist && toRead.length === 0 && kept.size === e.segments.size) return;
     if (!this.commit(e, playlist, kept) || toRead.length === 0) return;
-    const read = await Promise.all(
+    const files = await Promise.all(
       toRead.map((name) =>
         readWhole(join(dir, name), this.opts.maxSegmentBytes, e.segments.get(name)).catch(() => undefined),
       ),
     );
+    const read = new Map(toRead.map((name, i) => [name, files[i]]));
     if (e.closed || e.playlist !== playlist) return; // a newer refresh or a clear came first
     const segments = new Map<string, CachedFile>();
     let bytes = playlist.body.length;
     // In listed order; what does not fit the budget (or is gone, or a link) is left to the disk path.
     const budget = this.opts.maxBytes - this.totalBytes + e.bytes;
     for (const name of names) {
-      const i = toRead.indexOf(name);
-      const file = i >= 0 ? read[i] : e.segments.get(name);
+      const file = read.has(name) ? read.get(name) : e.segments.get(name);
       if (file === undefined || bytes + file.body.length > budget) continue;
       segments.set(name, file);
       bytes += file.body.length;
