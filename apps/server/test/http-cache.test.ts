@@ -4,6 +4,7 @@
  * FFmpeg-style renames never sees a partial file, and the raw fast path sends the same headers as
  * the Fastify routes.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -248,6 +249,44 @@ describe('HlsCache', () => {
       (f) => f === undefined,
     );
     expect(seen.filter((t) => t.includes('#OUTSIDE'))).toEqual([]);
+  });
+
+  it('reads a playlist longer than its first read whole, and refuses one over the limit', async () => {
+    // 40 entries with long names: over the 4 KiB first read, so the second read path serves it.
+    const long = playlist(
+      Array.from({ length: 40 }, (_, i) => `live_${String(i).padStart(3, '0')}.ts`),
+      `#${'x'.repeat(4000)}\n`,
+    );
+    expect(long.length).toBeGreaterThan(4096);
+    await put('live.m3u8', long);
+    const c = newCache();
+    await until(
+      () => c.get('alice', 'live.m3u8', true),
+      (f) => f?.body.toString() === long,
+    );
+    // At the limit + 1 the cache holds nothing (the disk path answers it, with its own rule).
+    const small = newCache({ maxPlaylistBytes: long.length - 1 });
+    expect(small.get('alice', 'live.m3u8', true)).toBeUndefined();
+    await small.settle('alice');
+    expect(small.get('alice', 'live.m3u8', true)).toBeUndefined();
+  });
+
+  it('does not block on a FIFO in place of the playlist, and serves the file that replaces it', async () => {
+    // Opening a FIFO for reading waits for a writer unless O_NONBLOCK: one would hang the refresh.
+    const made = spawnSync('mkfifo', [join(dir, 'live.m3u8')]);
+    expect(made.status).toBe(0);
+    const c = newCache();
+    expect(c.get('alice', 'live.m3u8', true)).toBeUndefined();
+    await Promise.race([
+      c.settle('alice'),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('refresh blocked on the FIFO')), WAIT_MS)),
+    ]);
+    expect(c.get('alice', 'live.m3u8', true)).toBeUndefined();
+    await put('live.m3u8', playlist(['live_000.ts']));
+    await until(
+      () => c.get('alice', 'live.m3u8', true),
+      (f) => f?.body.toString() === playlist(['live_000.ts']),
+    );
   });
 
   it('revalidates on requests when no watcher is available', async () => {

@@ -25,8 +25,8 @@
  * path, which keeps every 403/404/500 rule of the original code. Files are resolved exactly like the
  * disk path (`resolveInsideRoot`: real path inside the root's real path; `O_NOFOLLOW` on open).
  */
-import { constants, type FSWatcher, watch } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { constants, type FSWatcher, type Stats, watch } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveInsideRoot } from './safe-file';
 import { PLAYLIST_FILE, SEGMENT_FILE_PATTERN } from './stream-path';
@@ -116,25 +116,61 @@ export function listedSegments(playlist: Buffer): string[] {
 }
 
 /**
- * Reads `path` (no symlink as final component) through one descriptor. Returns undefined when it is
- * missing, not a regular file, or larger than `maxBytes`. `reuse` is returned as is when the file is
- * still the same inode, mtime and size.
+ * Bytes of a playlist's first read. A live playlist of a few segments is a few hundred bytes; a larger
+ * one takes a second read.
+ */
+const PLAYLIST_FIRST_READ_BYTES = 4096;
+
+function cachedFile(body: Buffer, st: Stats): CachedFile {
+  return {
+    body,
+    etag: etagOf(st.size, st.mtime),
+    lastModified: st.mtime.toUTCString(),
+    ino: st.ino,
+    mtimeMs: st.mtimeMs,
+  };
+}
+
+/**
+ * Reads `path` (no symlink as final component; a FIFO does not block the open) through one
+ * descriptor. Returns undefined when it is missing, not a regular file, or larger than `maxBytes`.
+ * `reuse` is returned as is when the file is still the same inode, mtime and size.
+ *
+ * With `firstRead` > 0 the file's stat and its first `firstRead` bytes are fetched at once: a file
+ * that fits is then read in two thread-pool round trips (open, then stat and read together) instead
+ * of five. The playlist is read this way: it is on the path from FFmpeg's rename to the viewer who
+ * first sees a new segment, 25 times a second at 50 streams. FFmpeg renames every playlist into place
+ * whole, so the file opened is never written again; bytes that disagree with the stat (a writer in
+ * place) fall through to the full read, whose second stat rejects a file that changed under it.
  */
 async function readWhole(
   path: string,
   maxBytes: number,
   reuse: CachedFile | undefined,
+  firstRead = 0,
 ): Promise<CachedFile | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  let handle: FileHandle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
   try {
-    const st = await handle.stat();
-    if (!st.isFile() || st.size > maxBytes) return undefined;
-    if (reuse && reuse.ino === st.ino && reuse.mtimeMs === st.mtimeMs && reuse.body.length === st.size) return reuse;
+    let st: Stats;
+    if (firstRead > 0) {
+      const head = Buffer.allocUnsafeSlow(firstRead);
+      const [stat, { bytesRead }] = await Promise.all([handle.stat(), handle.read(head, 0, firstRead, 0)]);
+      st = stat;
+      if (!st.isFile() || st.size > maxBytes) return undefined;
+      if (reuse && reuse.ino === st.ino && reuse.mtimeMs === st.mtimeMs && reuse.body.length === st.size) return reuse;
+      // A short read of a regular file ended at EOF: the whole file, as large as its stat says.
+      if (bytesRead === st.size && bytesRead < firstRead)
+        return cachedFile(Buffer.from(head.subarray(0, bytesRead)), st);
+    } else {
+      st = await handle.stat();
+      if (!st.isFile() || st.size > maxBytes) return undefined;
+      if (reuse && reuse.ino === st.ino && reuse.mtimeMs === st.mtimeMs && reuse.body.length === st.size) return reuse;
+    }
     const body = Buffer.allocUnsafe(st.size);
     let len = 0;
     while (len < st.size) {
@@ -146,15 +182,10 @@ async function readWhole(
     if (len !== st.size) return undefined;
     const after = await handle.stat();
     if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) return undefined;
-    return {
-      body,
-      etag: etagOf(st.size, st.mtime),
-      lastModified: st.mtime.toUTCString(),
-      ino: st.ino,
-      mtimeMs: st.mtimeMs,
-    };
+    return cachedFile(body, st);
   } finally {
-    await handle.close();
+    // Nothing waits for the close: the bytes are ours already.
+    handle.close().catch(() => {});
   }
 }
 
@@ -383,7 +414,12 @@ export class HlsCache {
       e.verifiedAt = verifiedAt;
     }
     const dir = e.dirReal as string;
-    const playlist = await readWhole(join(dir, PLAYLIST_FILE), this.opts.maxPlaylistBytes, e.playlist);
+    const playlist = await readWhole(
+      join(dir, PLAYLIST_FILE),
+      this.opts.maxPlaylistBytes,
+      e.playlist,
+      PLAYLIST_FIRST_READ_BYTES,
+    );
     if (e.closed) return;
     if (playlist === undefined) {
       this.clear(e); // gone, or a link: the disk path decides
