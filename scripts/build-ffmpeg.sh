@@ -5,7 +5,7 @@
 # which the server prefers to the ffmpeg on PATH (see apps/server/src/ffmpeg-resolve.ts).
 #
 # Why: one FFmpeg runs per stream, and Debian's build loads ~100 shared libraries whose relocated
-# pages are private to each process: 14.6 MB of private dirty memory per stream against 5.4 MB for
+# pages are private to each process: 14.4 MB of private dirty memory per stream against 4.3 MB for
 # this build (docs/benchmarks.md). It also exposes only the FLV demuxer and three parsers to what
 # publishers send, instead of every demuxer and decoder Debian enables.
 #

@@ -1,10 +1,11 @@
 /**
  * The server's own FFmpeg (scripts/build-ffmpeg.sh, with scripts/ffmpeg-patches/) against Debian's
  * ffmpeg, both run with the argv the server uses: the patched HLS muxer lists a segment as soon as
- * the keyframe that closes it arrives, and otherwise writes the very same files.
+ * the keyframe that closes it arrives, writes a segment to its file while muxing it, and otherwise
+ * writes the very same files.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isVideoKeyframe, muxFlv, TagType } from '@org/flv';
@@ -20,8 +21,9 @@ const clip = join(tmp, 'clip.flv');
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  // 1 s GOP at 25 fps, AAC at 44.1 kHz: one segment per keyframe with -hls_time 1.
-  await makeClip(clip, { seconds: 3 });
+  // 1 s GOP at 25 fps, AAC at 44.1 kHz: one segment per keyframe with -hls_time 1. The noise makes
+  // segments of several hundred KB, like a camera's, more than the patched muxer's 64 KiB chunks.
+  await makeClip(clip, { seconds: 3, noise: 20 });
 }, 60_000);
 
 afterAll(() => {
@@ -60,6 +62,29 @@ async function upToSecondKeyframe(): Promise<Buffer> {
   expect(kf.timestamp).toBeGreaterThan(900);
   const before = tags.slice(0, k).filter((t) => t.type !== TagType.Audio || t.timestamp < kf.timestamp);
   return Buffer.from(muxFlv({ audio: true, video: true }, [...before, kf]));
+}
+
+/**
+ * The clip's FLV cut just before its second video keyframe (segment 0 muxed but not closed), and
+ * the rest of its bytes.
+ */
+async function splitBeforeSecondKeyframe(): Promise<[Buffer, Buffer]> {
+  const tags = await readFlvTags(clip);
+  const keyframes = tags.flatMap((t, i) => (isVideoKeyframe(t) ? [i] : []));
+  expect(keyframes.length).toBeGreaterThanOrEqual(2);
+  const all = Buffer.from(muxFlv({ audio: true, video: true }, tags));
+  const head = Buffer.from(muxFlv({ audio: true, video: true }, tags.slice(0, keyframes[1])));
+  expect(all.subarray(0, head.length).equals(head)).toBe(true);
+  return [head, all.subarray(head.length)];
+}
+
+async function fileSizeWithin(path: string, atLeast: number, ms: number): Promise<number> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const size = existsSync(path) ? statSync(path).size : -1;
+    if (size >= atLeast || Date.now() >= end) return size;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Feeds `flv` on stdin and keeps stdin open, as a publisher that has not sent the next frame yet. */
@@ -103,6 +128,33 @@ describe("the server's lean FFmpeg", () => {
     expect(await exited(debian)).toBe(0);
     // At the end of input both have the segment.
     expect(playlistOf(debianDir)).toContain('live_000.ts');
+  }, 30_000);
+
+  it('writes a segment to its file while muxing it; Debian ffmpeg holds it in memory until the cut', async () => {
+    const [head, rest] = await splitBeforeSecondKeyframe();
+    const leanDir = join(tmp, 'stream-lean');
+    const debianDir = join(tmp, 'stream-debian');
+    const lean = feedAndHold(LEAN, leanDir, head);
+    const debian = feedAndHold(DEBIAN, debianDir, head);
+    try {
+      // Segment 0 is far larger than one 64 KiB chunk; the lean build writes it out in whole
+      // multiples of 32 M2TS packets (6144 bytes) before the keyframe that ends it.
+      const size = await fileSizeWithin(join(leanDir, 'live_000.ts.tmp'), 64 * 1024, 10_000);
+      expect(size, 'lean: live_000.ts.tmp written before the cut').toBeGreaterThanOrEqual(64 * 1024);
+      expect(size % 6144).toBe(0);
+      expect(playlistOf(leanDir)).toBe('');
+      expect(await fileSizeWithin(join(debianDir, 'live_000.ts.tmp'), 1, 1000), 'Debian: nothing on disk yet').toBe(-1);
+    } finally {
+      lean.stdin?.end(rest);
+      debian.stdin?.end(rest);
+    }
+    expect(await exited(lean)).toBe(0);
+    expect(await exited(debian)).toBe(0);
+    // Fed in two parts, the files are still byte for byte Debian's.
+    const lf = readdirSync(leanDir).sort();
+    expect(lf).toEqual(['live.m3u8', 'live_000.ts', 'live_001.ts', 'live_002.ts']);
+    expect(readdirSync(debianDir).sort()).toEqual(lf);
+    for (const f of lf) expect(readFileSync(join(leanDir, f)).equals(readFileSync(join(debianDir, f))), f).toBe(true);
   }, 30_000);
 
   it('writes byte-identical segments and playlist to Debian ffmpeg for an interleaved FLV', async () => {

@@ -15,6 +15,11 @@ export interface ClipOptions {
   frequency?: number;
   size?: string;
   fps?: number;
+  /**
+   * Strength (0-100) of temporal noise added to the picture, so that frames are as large as a
+   * camera's instead of a test pattern's few hundred bytes.
+   */
+  noise?: number;
 }
 
 /** Encodes an H.264 (1 s GOP) + AAC FLV clip of a test pattern and a sine tone. */
@@ -27,6 +32,7 @@ export async function makeClip(path: string, o: ClipOptions): Promise<string> {
       ...['-f', 'lavfi', '-i', `testsrc=size=${o.size ?? '320x240'}:rate=${fps}`],
       ...['-f', 'lavfi', '-i', `sine=frequency=${o.frequency ?? 440}:sample_rate=44100`],
       ...['-t', String(o.seconds)],
+      ...(o.noise ? ['-vf', `noise=alls=${o.noise}:allf=t`] : []),
       ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(fps), '-pix_fmt', 'yuv420p'],
       ...['-c:a', 'aac', '-b:a', '64k', '-f', 'flv', path],
     ],
