@@ -156,21 +156,14 @@ async function readWhole(
     return undefined;
   }
   try {
-    let st: Stats;
-    if (firstRead > 0) {
-      const head = Buffer.allocUnsafeSlow(firstRead);
-      const [stat, { bytesRead }] = await Promise.all([handle.stat(), handle.read(head, 0, firstRead, 0)]);
-      st = stat;
-      if (!st.isFile() || st.size > maxBytes) return undefined;
-      if (reuse && reuse.ino === st.ino && reuse.mtimeMs === st.mtimeMs && reuse.body.length === st.size) return reuse;
-      // A short read of a regular file ended at EOF: the whole file, as large as its stat says.
-      if (bytesRead === st.size && bytesRead < firstRead)
-        return cachedFile(Buffer.from(head.subarray(0, bytesRead)), st);
-    } else {
-      st = await handle.stat();
-      if (!st.isFile() || st.size > maxBytes) return undefined;
-      if (reuse && reuse.ino === st.ino && reuse.mtimeMs === st.mtimeMs && reuse.body.length === st.size) return reuse;
-    }
+    const head = firstRead > 0 ? Buffer.allocUnsafeSlow(firstRead) : undefined;
+    const [st, headRead] = await Promise.all([handle.stat(), head ? handle.read(head, 0, firstRead, 0) : undefined]);
+    if (!st.isFile() || st.size > maxBytes) return undefined;
+    if (reuse && reuse.ino === st.ino && reuse.mtimeMs === st.mtimeMs && reuse.body.length === st.size) return reuse;
+    // A short read of a regular file ended at EOF: the whole file, as large as its stat says.
+    const headLen = headRead?.bytesRead ?? -1;
+    if (head && headLen === st.size && headLen < firstRead)
+      return cachedFile(Buffer.from(head.subarray(0, headLen)), st);
     const body = Buffer.allocUnsafe(st.size);
     let len = 0;
     while (len < st.size) {
