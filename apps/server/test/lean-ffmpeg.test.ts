@@ -49,14 +49,20 @@ function playlistOf(dir: string): string {
   return existsSync(p) ? readFileSync(p, 'utf8') : '';
 }
 
+/** The clip's tags and the indexes of its video keyframes (at least two). */
+async function clipTags() {
+  const tags = await readFlvTags(clip);
+  const keyframes = tags.flatMap((t, i) => (isVideoKeyframe(t) ? [i] : []));
+  expect(keyframes.length).toBeGreaterThanOrEqual(2);
+  return { tags, keyframes };
+}
+
 /**
  * The clip's FLV up to and including its second video keyframe, without any audio frame timed at
  * or after it: what a live publisher has sent when the keyframe that closes segment 0 arrives.
  */
 async function upToSecondKeyframe(): Promise<Buffer> {
-  const tags = await readFlvTags(clip);
-  const keyframes = tags.flatMap((t, i) => (isVideoKeyframe(t) ? [i] : []));
-  expect(keyframes.length).toBeGreaterThanOrEqual(2);
+  const { tags, keyframes } = await clipTags();
   const k = keyframes[1] as number;
   const kf = tags[k] as (typeof tags)[number];
   expect(kf.timestamp).toBeGreaterThan(900);
@@ -69,22 +75,30 @@ async function upToSecondKeyframe(): Promise<Buffer> {
  * the rest of its bytes.
  */
 async function splitBeforeSecondKeyframe(): Promise<[Buffer, Buffer]> {
-  const tags = await readFlvTags(clip);
-  const keyframes = tags.flatMap((t, i) => (isVideoKeyframe(t) ? [i] : []));
-  expect(keyframes.length).toBeGreaterThanOrEqual(2);
+  const { tags, keyframes } = await clipTags();
   const all = Buffer.from(muxFlv({ audio: true, video: true }, tags));
   const head = Buffer.from(muxFlv({ audio: true, video: true }, tags.slice(0, keyframes[1])));
   expect(all.subarray(0, head.length).equals(head)).toBe(true);
   return [head, all.subarray(head.length)];
 }
 
-async function fileSizeWithin(path: string, atLeast: number, ms: number): Promise<number> {
+/** Polls `get` every 20 ms until `ok` holds or `ms` have passed; returns the last value. */
+async function within<T>(get: () => T, ok: (v: T) => boolean, ms: number): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const size = existsSync(path) ? statSync(path).size : -1;
-    if (size >= atLeast || Date.now() >= end) return size;
+    const v = get();
+    if (ok(v) || Date.now() >= end) return v;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The file's size once it is at least `atLeast` bytes, or its size (-1: missing) after `ms`. */
+function fileSizeWithin(path: string, atLeast: number, ms: number): Promise<number> {
+  return within(
+    () => (existsSync(path) ? statSync(path).size : -1),
+    (size) => size >= atLeast,
+    ms,
+  );
 }
 
 /** Feeds `flv` on stdin and keeps stdin open, as a publisher that has not sent the next frame yet. */
@@ -95,13 +109,12 @@ function feedAndHold(bin: string, dir: string, flv: Buffer): ChildProcess {
   return child;
 }
 
-async function listedWithin(dir: string, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (playlistOf(dir).includes('live_000.ts')) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return false;
+function listedWithin(dir: string, ms: number): Promise<boolean> {
+  return within(
+    () => playlistOf(dir).includes('live_000.ts'),
+    (listed) => listed,
+    ms,
+  );
 }
 
 describe("the server's lean FFmpeg", () => {
