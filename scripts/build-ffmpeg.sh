@@ -6,7 +6,7 @@
 #
 # Why: one FFmpeg runs per stream, and Debian's build loads ~100 shared libraries whose relocated
 # pages are private to each process: 14.4 MB of private dirty memory per stream against 4.3 MB for
-# this build (docs/benchmarks.md). It also exposes only the FLV demuxer and three parsers to what
+# this build (docs/benchmarks-history.md). It also exposes only the FLV demuxer and three parsers to what
 # publishers send, instead of every demuxer and decoder Debian enables.
 #
 # Patches: scripts/ffmpeg-patches/*.patch, applied in name order (each one says why).

@@ -8,7 +8,7 @@
  * full mark-compact every 0.7 s that freed nothing a scavenge would not have freed (measured with
  * `--trace-gc`: 43 mark-compacts in 30 s, 13.7 → 13.5 MB each). A fixed growing factor of 3 gives
  * the headroom those short-lived buffers need: 10 mark-compacts in the same 30 s and 18 % less CPU
- * for the Node process, at the same RSS (docs/benchmarks.md, "GC tuning").
+ * for the Node process, at the same RSS (docs/benchmarks-history.md, "GC tuning").
  *
  * `--heap-growing-percent` is read at every full GC, so it can be set once the process runs; an
  * explicit `--heap-growing-percent` on node's command line (0 restores V8's dynamic factor) wins.
