@@ -1,6 +1,6 @@
 /**
- * The ingest service assembled: metrics, the stream manager (one FFmpeg per stream), the RTMP
- * listener with publish authorization, and the HTTP app. `startServer` listens on both ports and
+ * The ingest service assembled: metrics, the stream manager (one FFmpeg per stream as the segment
+ * producer), the RTMP listener with publish authorization, and the HTTP app. `startServer` listens on both ports and
  * returns a handle whose `close()` ends every playlist and stops every FFmpeg.
  */
 import { mkdir } from 'node:fs/promises';
@@ -8,12 +8,13 @@ import { createPublishAuthorizer, type PublishAuthConfig } from '@org/auth';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config';
 import type { ResolvedBinary } from './ffmpeg-resolve';
-import { HlsOutput } from './hls-output';
-import { buildHttpApp } from './http';
+import { buildHttpApp } from './http/app';
 import type { Logger } from './logger';
-import { createMetrics, type Metrics } from './metrics';
+import { createMetrics, type Metrics } from './metrics/metrics';
+import { observeStreams } from './metrics/stream-metrics';
+import { FfmpegProducer } from './output/ffmpeg-producer';
 import { createRtmpIngest, type RtmpIngest } from './rtmp-ingest';
-import { StreamManager } from './stream-manager';
+import { StreamManager } from './streams/stream-manager';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -42,39 +43,42 @@ export function authConfig(config: ServerConfig): PublishAuthConfig {
 export async function startServer(deps: AppDeps): Promise<RunningServer> {
   const { config, logger } = deps;
   const authorizer = createPublishAuthorizer(authConfig(config));
-  let metrics!: Metrics;
+  const metrics = createMetrics();
   const manager = new StreamManager({
     outputDir: config.outputDir,
     reconnectGraceMs: config.reconnectGraceMs,
     cleanupDelayMs: config.cleanupDelayMs,
     takeover: config.takeover,
+    hlsTime: config.hlsTime,
+    hlsListSize: config.hlsListSize,
     ffmpegVersion: deps.ffmpeg.version,
     logger,
     counters: {
       droppedFrames: (n) => metrics.droppedFramesTotal.inc(n),
       ffmpegRestarts: (n) => metrics.ffmpegRestartsTotal.inc(n),
+      segmentsOverTarget: (n) => metrics.segmentsOverTargetTotal.inc(n),
     },
-    createOutput: (_username, dir, events, log) =>
-      new HlsOutput({
-        ...events,
+    createProducer: (dir, events, log) =>
+      new FfmpegProducer({
         dir,
+        events,
         ffmpegPath: deps.ffmpeg.path,
         hlsTime: config.hlsTime,
-        hlsListSize: config.hlsListSize,
         maxQueuedBytes: config.streamQueueBytes,
         restart: { maxRestarts: config.ffmpegMaxRestarts, windowMs: config.ffmpegRestartWindowMs },
         logger: log,
       }),
   });
-  metrics = createMetrics({ streams: manager });
+  observeStreams(metrics.registry, manager, { maxStreams: config.metricsMaxStreams });
   await mkdir(config.outputDir, { recursive: true });
   const http = buildHttpApp({
-    config,
+    outputDir: config.outputDir,
+    corsOrigin: config.corsOrigin,
     logger,
     registry: manager,
     metrics,
     ffmpegVersion: deps.ffmpeg.version,
-    hlsCacheBytes: config.hlsCacheBytes,
+    segmentCacheBytes: config.hlsCacheBytes,
   });
   const rtmp = createRtmpIngest({ config, logger: logger.child({ component: 'rtmp' }), manager, authorizer, metrics });
   const rtmpAddr = await rtmp.listen();

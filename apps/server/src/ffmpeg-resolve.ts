@@ -1,8 +1,8 @@
 /**
- * Finds the ffmpeg (or ffprobe) binary to run: an explicit path (flag or FFMPEG_PATH) first,
+ * Finds the ffmpeg binary to run: an explicit path (flag or FFMPEG_PATH) first,
  * then (ffmpeg only) the lean static build `scripts/build-ffmpeg.sh` leaves in `.ffmpeg/bin` of
  * the repository, then the first executable on PATH, then the binary shipped inside the optional npm package
- * (@ffmpeg-installer/ffmpeg, @ffprobe-installer/ffprobe: the binary is inside the package, so
+ * (@ffmpeg-installer/ffmpeg: the binary is inside the package, so
  * it installs without network access). Never spawns a shell.
  */
 import { execFile } from 'node:child_process';
@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type BinaryName = 'ffmpeg' | 'ffprobe';
+export type BinaryName = 'ffmpeg';
 export type BinarySource = 'explicit' | 'build' | 'path' | 'npm';
 
 export interface ResolvedBinary {
@@ -32,9 +32,8 @@ export class BinaryNotFoundError extends Error {
 
 const NPM_PACKAGES: Record<BinaryName, string> = {
   ffmpeg: '@ffmpeg-installer/ffmpeg',
-  ffprobe: '@ffprobe-installer/ffprobe',
 };
-const ENV_VARS: Record<BinaryName, string> = { ffmpeg: 'FFMPEG_PATH', ffprobe: 'FFPROBE_PATH' };
+const ENV_VARS: Record<BinaryName, string> = { ffmpeg: 'FFMPEG_PATH' };
 
 export interface ResolveOptions {
   /** Explicit path from a flag or config; wins over everything. */
@@ -74,8 +73,7 @@ export function findOnPath(name: string, pathValue: string | undefined): string 
  * The lean static FFmpeg of `scripts/build-ffmpeg.sh`, at `.ffmpeg/bin/ffmpeg` of the repository
  * this file runs from (apps/server/src or apps/server/dist: three levels down), if it was built.
  */
-export function buildBinary(name: BinaryName): string | undefined {
-  if (name !== 'ffmpeg') return undefined;
+export function buildBinary(_name: BinaryName): string | undefined {
   const candidate = fileURLToPath(new URL('../../../.ffmpeg/bin/ffmpeg', import.meta.url));
   return isExecutableFile(candidate) ? candidate : undefined;
 }
@@ -109,7 +107,7 @@ export async function resolveBinary(name: BinaryName, options: ResolveOptions = 
   const env = options.env ?? process.env;
   const probe = options.probeVersion ?? readVersion;
   const envVar = ENV_VARS[name];
-  const flag = name === 'ffmpeg' ? '--ffmpeg' : '--ffprobe';
+  const flag = '--ffmpeg';
   const explicit = options.explicit ?? env[envVar];
   if (explicit) {
     if (!isExecutableFile(explicit)) {

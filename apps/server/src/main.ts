@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { isAuthConfigError } from '@org/auth';
 import { type RunningServer, startServer } from './app';
-import { ConfigError, helpText, loadConfig } from './config';
-import { BinaryNotFoundError, resolveBinary } from './ffmpeg-resolve';
+import { ConfigError, helpText, loadConfig, type ServerConfig } from './config';
+import { BinaryNotFoundError, type ResolvedBinary, resolveBinary } from './ffmpeg-resolve';
 import { tuneHeap } from './gc-tuning';
-import { createLogger } from './logger';
+import { createLogger, type Logger, LogSink } from './logger';
 
 /**
  * Hard limit for a graceful shutdown. Below the 10 s a supervisor usually allows before SIGKILL;
@@ -26,7 +26,8 @@ function version(): string {
   }
 }
 
-async function main(): Promise<void> {
+/** The configuration, or undefined when `--help`/`--version` answered; exits 2 on a bad one. */
+function configOrExit(): ServerConfig | undefined {
   let loaded: ReturnType<typeof loadConfig>;
   try {
     loaded = loadConfig({ argv: process.argv.slice(2), env: process.env });
@@ -39,20 +40,20 @@ async function main(): Promise<void> {
   }
   if (loaded.help) {
     process.stdout.write(`${helpText()}\n`);
-    return;
+    return undefined;
   }
   if (loaded.version) {
     process.stdout.write(`${version()}\n`);
-    return;
+    return undefined;
   }
-  const { config } = loaded;
-  const logger = createLogger(config.logLevel);
-  const heapFlag = tuneHeap();
-  logger.debug({ flag: heapFlag ?? 'set on the node command line' }, 'v8 heap growing factor');
+  return loaded.config;
+}
 
-  let ffmpeg: Awaited<ReturnType<typeof resolveBinary>>;
+async function ffmpegOrExit(config: ServerConfig, logger: Logger): Promise<ResolvedBinary> {
   try {
-    ffmpeg = await resolveBinary('ffmpeg', { explicit: config.ffmpegPath });
+    const ffmpeg = await resolveBinary('ffmpeg', { explicit: config.ffmpegPath });
+    logger.info({ path: ffmpeg.path, source: ffmpeg.source, version: ffmpeg.version }, 'using ffmpeg');
+    return ffmpeg;
   } catch (err) {
     if (err instanceof BinaryNotFoundError) {
       logger.fatal(err.message);
@@ -61,11 +62,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  logger.info({ path: ffmpeg.path, source: ffmpeg.source, version: ffmpeg.version }, 'using ffmpeg');
+}
 
-  let server: RunningServer;
+async function serverOrExit(config: ServerConfig, logger: Logger, ffmpeg: ResolvedBinary): Promise<RunningServer> {
   try {
-    server = await startServer({ config, logger, ffmpeg });
+    return await startServer({ config, logger, ffmpeg });
   } catch (err) {
     if (isAuthConfigError(err)) {
       logger.fatal({ code: err.code }, `invalid auth configuration: ${err.message}`);
@@ -76,10 +77,10 @@ async function main(): Promise<void> {
     logger.fatal({ err: e }, `cannot start: ${e.code ?? ''} ${e.message}`);
     process.exit(1);
   }
-  // Whatever ends the process (deadline, a crash in a handler), no FFmpeg is left behind: they
-  // would exit on their own once stdin closes, but not at once if one is stuck.
-  process.on('exit', () => server.killChildren());
+}
 
+/** SIGINT/SIGTERM stop the server within the deadline; a crash is logged, flushed, then stops it. */
+function stopOnSignalsAndCrashes(server: RunningServer, logger: Logger, sink: LogSink): void {
   let stopping = false;
   const shutdown = (reason: string, code: number) => {
     if (stopping) return;
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
       .close()
       .then(() => {
         logger.info('stopped');
-        logger.flush();
+        sink.flushSync();
         process.exit(code);
       })
       .catch((err: unknown) => {
@@ -104,14 +105,34 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT', 0));
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  // A fatal line is on its way out before anything else can go wrong.
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
+    sink.flushSync();
     shutdown('uncaughtException', 1);
   });
   process.on('unhandledRejection', (err) => {
     logger.fatal({ err }, 'unhandled rejection');
+    sink.flushSync();
     shutdown('unhandledRejection', 1);
   });
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
+  if (config === undefined) return;
+  const sink = new LogSink();
+  const logger = createLogger(config.logLevel, sink);
+  // Whatever ends the process, the lines still queued go out first.
+  process.on('exit', () => sink.flushSync());
+  const heapFlag = tuneHeap();
+  logger.debug({ flag: heapFlag ?? 'set on the node command line' }, 'v8 heap growing factor');
+  const ffmpeg = await ffmpegOrExit(config, logger);
+  const server = await serverOrExit(config, logger, ffmpeg);
+  // Whatever ends the process (deadline, a crash in a handler), no FFmpeg is left behind: they
+  // would exit on their own once stdin closes, but not at once if one is stuck.
+  process.on('exit', () => server.killChildren());
+  stopOnSignalsAndCrashes(server, logger, sink);
 }
 
 void main();

@@ -5,11 +5,20 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { PublishAuthorizer } from '@org/auth';
-import { createRtmpServer, type RtmpConnection, type RtmpError, RtmpRejection, type RtmpServer } from '@org/rtmp';
+import {
+  createRtmpServer,
+  type PublishInfo,
+  type RtmpConnection,
+  type RtmpError,
+  RtmpRejection,
+  type RtmpServer,
+} from '@org/rtmp';
 import type { ServerConfig } from './config';
 import type { Logger } from './logger';
-import type { Metrics } from './metrics';
-import { PublishRefusal, type PublishSession, type StreamManager } from './stream-manager';
+import type { Metrics } from './metrics/metrics';
+import { PublishRefusal } from './streams/live-stream';
+import type { PublishSession } from './streams/publisher-session';
+import type { StreamManager } from './streams/stream-manager';
 
 export interface RtmpIngestDeps {
   config: ServerConfig;
@@ -46,23 +55,8 @@ interface ConnState {
 }
 
 export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
-  const { config, logger, manager, authorizer, metrics } = deps;
+  const { config, logger } = deps;
   const states = new WeakMap<RtmpConnection, ConnState>();
-
-  const countBytes = (conn: RtmpConnection, st: ConnState) => {
-    const delta = conn.bytesIn - st.countedBytes;
-    if (delta > 0) {
-      st.countedBytes = conn.bytesIn;
-      metrics?.bytesInTotal.inc(delta);
-    }
-  };
-
-  const refuse = (st: ConnState, result: string, status: string, description: string, extra: object = {}) => {
-    metrics?.publishesTotal.inc({ result: 'refused', reason: result });
-    st.log.warn({ code: result, status, reason: description, ...extra }, 'publish refused');
-    return new RtmpRejection(status, description);
-  };
-
   const server = createRtmpServer({
     handshakeTimeout: config.handshakeTimeoutMs,
     idleTimeout: config.idleTimeoutMs,
@@ -71,92 +65,10 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
     async onPublish(info, conn) {
       const st = states.get(conn);
       if (!st) throw new RtmpRejection('NetStream.Publish.Rejected', 'internal error');
-      const decision = await authorizer.authorize({
-        app: info.app,
-        streamName: info.streamName,
-        clientAddress: conn.remoteAddress,
-        clientId: conn.id,
-        publishType: info.publishType,
-        ...(info.connect.tcUrl !== undefined ? { tcUrl: info.connect.tcUrl } : {}),
-        ...(info.connect.flashVer !== undefined ? { flashVer: info.connect.flashVer } : {}),
-      });
-      if (!decision.allowed) {
-        throw refuse(st, decision.code, decision.status, decision.reason, {
-          app: info.app,
-          name: info.streamName.split('?')[0],
-          cause: decision.cause,
-        });
-      }
-      let session: PublishSession;
-      try {
-        session = await manager.publish({
-          username: decision.username,
-          app: decision.vars.app,
-          publisher: {
-            id: conn.id,
-            disconnect(reason, status) {
-              conn.close(status ? new RtmpRejection(status.code, status.description) : reason);
-            },
-          },
-        });
-      } catch (err) {
-        if (err instanceof PublishRefusal) {
-          throw refuse(st, err.code, err.status, err.description, { username: decision.username });
-        }
-        throw err;
-      }
-      if (st.closed) {
-        // The client went away while we were deciding.
-        session.end('disconnected during publish');
-        return;
-      }
-      st.session = session;
-      st.log = st.log.child({ stream: decision.username });
-      metrics?.publishesTotal.inc({ result: 'accepted', reason: 'ok' });
-      st.log.info({ app: info.app, publishType: info.publishType }, 'publishing');
+      await admitPublish(deps, st, info, conn);
     },
   });
-
-  server.on('connection', (conn) => {
-    const st: ConnState = {
-      log: logger.child({ conn: conn.id }),
-      session: undefined,
-      closed: false,
-      countedBytes: 0,
-    };
-    states.set(conn, st);
-    metrics?.rtmpConnectionsTotal.inc();
-    metrics?.rtmpConnectionsActive.inc();
-    st.log.debug({ remote: `${conn.remoteAddress}:${conn.remotePort}` }, 'rtmp connection');
-    conn.on('connect', (info) => st.log.debug({ app: info.app, flashVer: info.flashVer }, 'rtmp connect'));
-    conn.on('metadata', (data) => st.session?.metadata(data));
-    conn.on('audio', (m) => {
-      st.session?.audio(m.timestamp, m.payload);
-      countBytes(conn, st);
-    });
-    conn.on('video', (m) => {
-      st.session?.video(m.timestamp, m.payload);
-      countBytes(conn, st);
-    });
-    conn.on('unpublish', (_info, reason) => {
-      const session = st.session;
-      st.session = undefined;
-      session?.end(reason);
-    });
-    conn.on('close', (err?: RtmpError) => {
-      st.closed = true;
-      countBytes(conn, st);
-      metrics?.rtmpConnectionsActive.dec();
-      const session = st.session;
-      st.session = undefined;
-      session?.end(err?.code ?? 'disconnected');
-      if (err && !ORDINARY_CLOSE.has(err.code)) {
-        st.log.warn({ code: err.code, reason: err.message, bytesIn: conn.bytesIn }, 'rtmp connection closed');
-      } else {
-        st.log.debug({ bytesIn: conn.bytesIn }, 'rtmp connection closed');
-      }
-    });
-  });
+  server.on('connection', (conn) => states.set(conn, followConnection(deps, conn)));
   server.on('drop', (peer) => logger.warn({ remote: peer.remoteAddress }, 'rtmp connection dropped: too many'));
   server.on('error', (err) => logger.error({ err }, 'rtmp listener error'));
 
@@ -165,4 +77,108 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
     listen: () => server.listen(config.rtmpPort, config.rtmpHost),
     close: () => server.close(),
   };
+}
+
+/** Authorizes a publish and hands it to the manager; a refusal becomes the client's onStatus error. */
+async function admitPublish(deps: RtmpIngestDeps, st: ConnState, info: PublishInfo, conn: RtmpConnection) {
+  const { manager, authorizer, metrics } = deps;
+  const refuse = (result: string, status: string, description: string, extra: object) => {
+    metrics?.publishesTotal.inc({ result: 'refused', reason: result });
+    st.log.warn({ code: result, status, reason: description, ...extra }, 'publish refused');
+    return new RtmpRejection(status, description);
+  };
+  const decision = await authorizer.authorize({
+    app: info.app,
+    streamName: info.streamName,
+    clientAddress: conn.remoteAddress,
+    clientId: conn.id,
+    publishType: info.publishType,
+    ...(info.connect.tcUrl !== undefined ? { tcUrl: info.connect.tcUrl } : {}),
+    ...(info.connect.flashVer !== undefined ? { flashVer: info.connect.flashVer } : {}),
+  });
+  if (!decision.allowed) {
+    throw refuse(decision.code, decision.status, decision.reason, {
+      app: info.app,
+      name: info.streamName.split('?')[0],
+      cause: decision.cause,
+    });
+  }
+  let session: PublishSession;
+  try {
+    session = await manager.publish({
+      username: decision.username,
+      app: decision.vars.app,
+      publisher: {
+        id: conn.id,
+        disconnect(reason, status) {
+          conn.close(status ? new RtmpRejection(status.code, status.description) : reason);
+        },
+      },
+    });
+  } catch (err) {
+    if (err instanceof PublishRefusal) {
+      throw refuse(err.code, err.status, err.description, { username: decision.username });
+    }
+    throw err;
+  }
+  if (st.closed) {
+    // The client went away while we were deciding.
+    session.end('disconnected during publish');
+    return;
+  }
+  st.session = session;
+  st.log = st.log.child({ stream: decision.username });
+  metrics?.publishesTotal.inc({ result: 'accepted', reason: 'ok' });
+  st.log.info({ app: info.app, publishType: info.publishType }, 'publishing');
+}
+
+/** One connection's life: its media goes to its session, its end ends the session. */
+function followConnection(deps: RtmpIngestDeps, conn: RtmpConnection): ConnState {
+  const { logger, metrics } = deps;
+  const st: ConnState = {
+    log: logger.child({ conn: conn.id }),
+    session: undefined,
+    closed: false,
+    countedBytes: 0,
+  };
+  // Wire bytes (chunk headers and control messages included), counted as they arrive.
+  const countBytes = () => {
+    const delta = conn.bytesIn - st.countedBytes;
+    if (delta > 0) {
+      st.countedBytes = conn.bytesIn;
+      metrics?.bytesInTotal.inc(delta);
+    }
+  };
+  metrics?.rtmpConnectionsTotal.inc();
+  metrics?.rtmpConnectionsActive.inc();
+  st.log.debug({ remote: `${conn.remoteAddress}:${conn.remotePort}` }, 'rtmp connection');
+  conn.on('connect', (info) => st.log.debug({ app: info.app, flashVer: info.flashVer }, 'rtmp connect'));
+  conn.on('metadata', (data) => st.session?.metadata(data));
+  conn.on('audio', (m) => {
+    st.session?.audio(m.timestamp, m.payload);
+    countBytes();
+  });
+  conn.on('video', (m) => {
+    st.session?.video(m.timestamp, m.payload);
+    countBytes();
+  });
+  conn.on('unpublish', (_info, reason) => {
+    const session = st.session;
+    st.session = undefined;
+    session?.end(reason);
+  });
+  conn.on('close', (err?: RtmpError) => {
+    st.closed = true;
+    countBytes();
+    metrics?.rtmpConnectionsActive.dec();
+    const session = st.session;
+    st.session = undefined;
+    session?.end(err?.code ?? 'disconnected');
+    if (err && !ORDINARY_CLOSE.has(err.code)) {
+      st.log.warn({ code: err.code, reason: err.message, bytesIn: conn.bytesIn }, 'rtmp connection closed');
+    } else {
+      st.log.debug({ bytesIn: conn.bytesIn }, 'rtmp connection closed');
+    }
+  });
+  return st;
 }

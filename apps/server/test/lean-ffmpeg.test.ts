@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isVideoKeyframe, muxFlv, TagType } from '@org/flv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFfmpegArgs } from '../src/ffmpeg';
+import { producerPlaylistName } from '../src/hls/names';
+import { buildFfmpegArgs } from '../src/output/ffmpeg-args';
 import { makeClip, readFlvTags } from './helpers/media';
 
 const LEAN = join(import.meta.dirname, '../../../.ffmpeg/bin/ffmpeg');
@@ -33,7 +34,7 @@ afterAll(() => {
 
 function hlsArgs(dir: string): string[] {
   mkdirSync(dir, { recursive: true });
-  return buildFfmpegArgs({ dir, hlsTime: 1, hlsListSize: 3, append: false });
+  return buildFfmpegArgs({ dir, hlsTime: 1, startNumber: 0, run: 0 });
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -43,9 +44,9 @@ function exited(child: ChildProcess): Promise<number | null> {
   });
 }
 
-/** The playlist's text, or '' while FFmpeg has not written one. */
+/** FFmpeg's playlist's text, or '' while FFmpeg has not written one. */
 function playlistOf(dir: string): string {
-  const p = join(dir, 'live.m3u8');
+  const p = join(dir, producerPlaylistName(0));
   return existsSync(p) ? readFileSync(p, 'utf8') : '';
 }
 
@@ -165,7 +166,7 @@ describe("the server's lean FFmpeg", () => {
     expect(await exited(debian)).toBe(0);
     // Fed in two parts, the files are still byte for byte Debian's.
     const lf = readdirSync(leanDir).sort();
-    expect(lf).toEqual(['live.m3u8', 'live_000.ts', 'live_001.ts', 'live_002.ts']);
+    expect(lf).toEqual([producerPlaylistName(0), 'live_000.ts', 'live_001.ts', 'live_002.ts']);
     expect(readdirSync(debianDir).sort()).toEqual(lf);
     for (const f of lf) expect(readFileSync(join(leanDir, f)).equals(readFileSync(join(debianDir, f))), f).toBe(true);
   }, 30_000);
@@ -195,7 +196,7 @@ describe("the server's lean FFmpeg", () => {
       outputs.push(files);
     }
     const [lean, debian] = outputs as [Record<string, Buffer>, Record<string, Buffer>];
-    expect(Object.keys(lean)).toEqual(['live.m3u8', 'live_000.ts', 'live_001.ts', 'live_002.ts']);
+    expect(Object.keys(lean)).toEqual([producerPlaylistName(0), 'live_000.ts', 'live_001.ts', 'live_002.ts']);
     expect(Object.keys(debian)).toEqual(Object.keys(lean));
     for (const f of Object.keys(lean)) expect(lean[f]?.equals(debian[f] as Buffer), f).toBe(true);
   }, 60_000);

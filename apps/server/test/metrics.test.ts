@@ -1,23 +1,8 @@
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetrics, METRIC_NAMES } from '../src/metrics';
-import type { StreamInfo, StreamRegistry } from '../src/stream-registry';
-import { streamInfo } from './helpers/streams';
-
-let tmp: string;
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'metrics-test-'));
-});
-afterAll(async () => {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
-
-function info(username: string, dir: string, state: StreamInfo['state']): StreamInfo {
-  return streamInfo(username, dir, { app: undefined, state });
-}
+import { describe, expect, it } from 'vitest';
+import { createMetrics, METRIC_NAMES } from '../src/metrics/metrics';
+import { observeStreams, STREAM_METRIC_NAMES } from '../src/metrics/stream-metrics';
+import { FakeRegistry, streamInfo } from './helpers/streams';
 
 describe('createMetrics', () => {
   it('registers every metric on its own registry, so two instances never collide', async () => {
@@ -48,36 +33,45 @@ describe('createMetrics', () => {
     expect(await registry.metrics()).toContain('# TYPE rtmp_connections_active gauge');
   });
 
-  it('collects live streams and the age of each live stream newest segment on scrape', async () => {
-    const now = Date.parse('2024-06-01T12:00:00Z');
-    const dirA = join(tmp, 'a');
-    const dirB = join(tmp, 'b');
-    await mkdir(dirA);
-    await mkdir(dirB);
-    for (const [name, secondsAgo] of [
-      ['live_000.ts', 9],
-      ['live_001.ts', 4],
-      ['live.m3u8', 1], // not a segment: ignored
-    ] as const) {
-      await writeFile(join(dirA, name), 'x');
-      const t = new Date(now - secondsAgo * 1000);
-      await utimes(join(dirA, name), t, t);
+  it('reports event-loop lag without the sampling period (an idle loop lags far less than 10 ms)', async () => {
+    const m = createMetrics();
+    await new Promise((r) => setTimeout(r, 1200)); // a dozen samples of the 100 ms histogram
+    const text = await m.registry.metrics();
+    for (const stat of ['min', 'mean', 'p50', 'p90', 'p99', 'max']) {
+      const v = Number(new RegExp(`^nodejs_eventloop_lag_${stat}_seconds (\\S+)$`, 'm').exec(text)?.[1]);
+      expect(v, stat).toBeGreaterThanOrEqual(0);
+      expect(v, stat).toBeLessThan(0.01);
     }
-    const streams = new Map<string, StreamInfo>([
-      ['a', info('a', dirA, 'live')],
-      ['b', info('b', dirB, 'live')], // no segment yet: no sample
-      ['c', info('c', join(tmp, 'missing'), 'reconnecting')],
-    ]);
-    const registry: StreamRegistry = { list: () => [...streams.values()], get: (u) => streams.get(u) };
-    const m = createMetrics({ streams: registry, now: () => now });
+    const elu = Number(/^nodejs_eventloop_utilization (\S+)$/m.exec(text)?.[1]);
+    expect(elu).toBeGreaterThanOrEqual(0);
+    expect(elu).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('observeStreams', () => {
+  it('gives each stream its series on scrape, removes them with the stream, and caps how many streams get them', async () => {
+    const now = Date.parse('2024-06-01T12:00:00Z');
+    const registry = new FakeRegistry()
+      .add(streamInfo('a', '/x/a', { since: 1, bytesIn: 5000, bitrate: 64000, viewers: 2, lastSegmentAt: now - 4000 }))
+      .add(streamInfo('b', '/x/b', { since: 2, ffmpegRestarts: 1, droppedFrames: 7 }))
+      .add(streamInfo('c', '/x/c', { since: 3, state: 'reconnecting' }));
+    const m = createMetrics();
+    observeStreams(m.registry, registry, { now: () => now, maxStreams: 2 });
     let text = await m.registry.metrics();
     expect(text).toMatch(/^hls_streams_live 2$/m);
     expect(text).toMatch(/^hls_segment_age_seconds\{username="a"\} 4$/m);
-    expect(text).not.toMatch(/username="b"/);
-    expect(text).not.toMatch(/username="c"/);
-    streams.delete('a');
+    expect(text).toMatch(/^stream_bytes_in_total\{username="a"\} 5000$/m);
+    expect(text).toMatch(/^stream_bitrate_bits_per_second\{username="a"\} 64000$/m);
+    expect(text).toMatch(/^stream_viewers\{username="a"\} 2$/m);
+    expect(text).toMatch(/^stream_ffmpeg_restarts_total\{username="b"\} 1$/m);
+    expect(text).toMatch(/^stream_dropped_frames_total\{username="b"\} 7$/m);
+    expect(text).not.toMatch(/hls_segment_age_seconds\{username="b"\}/); // no segment yet
+    expect(text).not.toMatch(/username="c"/); // over the cap: the two live longest get series
+    for (const name of Object.values(STREAM_METRIC_NAMES)) expect(text).toContain(`# TYPE ${name} `);
+    registry.delete('a');
     text = await m.registry.metrics();
     expect(text).toMatch(/^hls_streams_live 1$/m);
-    expect(text).not.toMatch(/hls_segment_age_seconds\{/);
+    expect(text).not.toMatch(/username="a"/);
+    expect(text).toMatch(/^stream_viewers\{username="c"\} 0$/m);
   });
 });

@@ -1,122 +1,69 @@
 /**
- * The stream manager's state machine with fake timers and a fake output: one publisher per
- * username, takeover, reconnect grace, ending and cleanup, codec admission, shutdown, and what
- * the registry reports.
+ * The stream manager and its streams with fake timers and fakes at the producer and directory
+ * seams: one publisher per username, takeover, reconnect grace, ending and cleanup, codec
+ * admission, shutdown, what the registry reports, and the playlist the producer's segments build.
  */
-import type { FlvStreamState, FlvTag } from '@org/flv';
+import type { FlvStreamState } from '@org/flv';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { HlsOutputEvents, StreamOutput } from '../src/hls-output';
+import { parseMediaPlaylist } from '../src/hls/playlist';
+import { displayLevel, ffmpegVersionNumber } from '../src/streams/codec-admission';
+import { PublishRefusal } from '../src/streams/live-stream';
+import type { PublishSession } from '../src/streams/publisher-session';
+import { StreamManager, type StreamManagerOptions } from '../src/streams/stream-manager';
 import {
-  displayLevel,
-  ffmpegVersionNumber,
-  type PublisherHandle,
-  PublishRefusal,
-  type PublishSession,
-  StreamManager,
-  type StreamManagerOptions,
-} from '../src/stream-manager';
+  AAC_CONFIG,
+  AAC_FRAME,
+  AV1_CONFIG,
+  AVC_CONFIG,
+  FakeDir,
+  FakeProducer,
+  FakePublisher,
+  HEVC_CONFIG,
+  INTER,
+  KEYFRAME,
+  startPublish as start,
+} from './helpers/fake-stream-parts';
 
 const logger = pino({ level: 'silent' });
 
-class FakeOutput implements StreamOutput {
-  calls: string[] = [];
-  written: FlvTag[] = [];
-  opened: FlvStreamState[] = [];
-  restarts = 0;
-  droppedFrames = 0;
-  pid: number | undefined;
-  finishDelayMs = 0;
-  constructor(
-    readonly username: string,
-    readonly dir: string,
-    readonly events: HlsOutputEvents,
-  ) {}
-  async prepare() {
-    this.calls.push('prepare');
-  }
-  open(state: FlvStreamState) {
-    this.calls.push('open');
-    this.opened.push(state);
-    this.pid = 1000 + this.opened.length;
-  }
-  write(tag: FlvTag) {
-    this.written.push(tag);
-  }
-  async close() {
-    this.calls.push('close');
-    this.pid = undefined;
-  }
-  async finish() {
-    this.calls.push('finish');
-    if (this.finishDelayMs) await new Promise((r) => setTimeout(r, this.finishDelayMs));
-  }
-  async remove() {
-    this.calls.push('remove');
-  }
-  killNow() {
-    this.calls.push('kill');
-  }
-}
-
-class FakePublisher implements PublisherHandle {
-  disconnects: { reason: string; status?: { code: string; description: string } }[] = [];
-  constructor(readonly id: string) {}
-  disconnect(reason: string, status?: { code: string; description: string }) {
-    this.disconnects.push(status ? { reason, status } : { reason });
-  }
-}
-
-// Legacy FLV AVC: the sequence header x264 wrote for a 320x240 clip (Constrained Baseline 1.3), a
-// keyframe, an inter frame.
-const AVC_CONFIG = Uint8Array.from([
-  0x17, 0x00, 0x00, 0x00, 0x00, 0x01, 0x42, 0xc0, 0x0d, 0xff, 0xe1, 0x00, 0x16, 0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05,
-  0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x0c, 0xa3, 0xc5, 0x0a, 0xa8, 0x01, 0x00, 0x04,
-  0x68, 0xce, 0x0f, 0xc8,
-]);
-const KEYFRAME = Uint8Array.from([0x17, 0x01, 0, 0, 0, 0, 0, 0, 2, 0x65, 0x88]);
-const INTER = Uint8Array.from([0x27, 0x01, 0, 0, 0, 0, 0, 0, 2, 0x41, 0x9a]);
-// AAC LC 44.1 kHz stereo AudioSpecificConfig, then a raw frame.
-const AAC_CONFIG = Uint8Array.from([0xaf, 0x00, 0x12, 0x10]);
-const AAC_FRAME = Uint8Array.from([0xaf, 0x01, 0x21, 0x00, 0x49, 0x90]);
-// Enhanced RTMP: ExHeader | keyframe | SequenceStart, FourCC "hvc1", a (truncated) hvcC.
-const HEVC_CONFIG = Uint8Array.from([0x90, 0x68, 0x76, 0x63, 0x31, 0x01, 0x01, 0x60]);
-// Enhanced RTMP AV1 sequence start, FourCC "av01".
-const AV1_CONFIG = Uint8Array.from([0x90, 0x61, 0x76, 0x30, 0x31, 0x81, 0x08, 0x0c, 0x00]);
-
-let outputs: FakeOutput[];
+/** Per stream created: its fake producer, its fake directory and their shared call log. */
+let made: { producer: FakeProducer; dir: FakeDir; calls: string[] }[];
 let manager: StreamManager;
 
 function make(opts: Partial<StreamManagerOptions> = {}) {
-  outputs = [];
+  made = [];
+  const pending: { dir?: FakeDir; calls: string[] }[] = [];
   manager = new StreamManager({
     outputDir: '/srv/hls',
     reconnectGraceMs: 5000,
     cleanupDelayMs: 2000,
     takeover: false,
+    hlsTime: 1,
+    hlsListSize: 3,
     ffmpegVersion: 'ffmpeg version 5.1.9-0+deb12u1 Copyright (c) 2000-2026 the FFmpeg developers',
     logger,
-    createOutput: (username, dir, events) => {
-      const o = new FakeOutput(username, dir, events);
-      outputs.push(o);
-      return o;
+    createDir: (path) => {
+      const calls: string[] = [];
+      const dir = new FakeDir(path, calls);
+      pending.push({ dir, calls });
+      return dir;
+    },
+    createProducer: (path, events) => {
+      const p = pending.shift() as { dir: FakeDir; calls: string[] };
+      const producer = new FakeProducer(path, events, p.calls);
+      made.push({ producer, dir: p.dir, calls: p.calls });
+      return producer;
     },
     ...opts,
   });
   return manager;
 }
 
-/** Sends the usual start of a publish: sequence headers, then a keyframe and a frame of audio. */
-function start(s: PublishSession, t = 0) {
-  s.metadata({ width: 320, height: 240, videocodecid: 7, audiocodecid: 10 });
-  s.video(t, AVC_CONFIG);
-  s.audio(t, AAC_CONFIG);
-  s.video(t, KEYFRAME);
-  s.audio(t + 10, AAC_FRAME);
-}
+const calls = (i = 0) => made[i]?.calls;
 
 beforeEach(() => {
-  vi.useFakeTimers();
+  vi.useFakeTimers({ now: 1_800_000_000_000 });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -126,19 +73,19 @@ describe('publishing', () => {
   it('creates nothing before the first frame, then prepares and opens the output once', async () => {
     make();
     const s = await manager.publish({ username: 'alice', app: 'test', publisher: new FakePublisher('c1') });
-    expect(outputs).toHaveLength(1);
-    expect(outputs[0]?.dir).toBe('/srv/hls/alice');
-    expect(outputs[0]?.calls).toEqual([]);
+    expect(made).toHaveLength(1);
+    expect(made[0]?.producer.dir).toBe('/srv/hls/alice');
+    expect(calls(0)).toEqual([]);
     expect(manager.get('alice')).toMatchObject({ username: 'alice', app: 'test', state: 'live' });
     s.video(0, AVC_CONFIG);
     s.audio(0, AAC_CONFIG);
-    expect(outputs[0]?.calls).toEqual([]);
+    expect(calls(0)).toEqual([]);
     s.video(0, KEYFRAME);
     s.video(40, INTER);
-    expect(outputs[0]?.calls).toEqual(['prepare', 'open']);
-    expect(outputs[0]?.written.map((t) => t.payload)).toEqual([KEYFRAME, INTER]);
+    expect(calls(0)).toEqual(['prepare', 'open']);
+    expect(made[0]?.producer.written.map((w) => w.tag.payload)).toEqual([KEYFRAME, INTER]);
     // The primer handed to the output knows both sequence headers.
-    const state = outputs[0]?.opened[0] as FlvStreamState;
+    const state = made[0]?.producer.opened[0] as FlvStreamState;
     expect(state.videoConfig?.payload).toBe(AVC_CONFIG);
     expect(state.audioConfig?.payload).toBe(AAC_CONFIG);
   });
@@ -176,9 +123,9 @@ describe('publishing', () => {
     expect(err).toMatchObject({ code: 'duplicate', status: 'NetStream.Publish.BadName' });
     expect((err as PublishRefusal).description).toMatch(/already publishing/);
     first.video(80, INTER);
-    expect(outputs).toHaveLength(1);
-    expect(outputs[0]?.written.at(-1)?.payload).toBe(INTER);
-    expect(outputs[0]?.calls).toEqual(['prepare', 'open']);
+    expect(made).toHaveLength(1);
+    expect(made[0]?.producer.written.at(-1)?.tag.payload).toBe(INTER);
+    expect(calls(0)).toEqual(['prepare', 'open']);
   });
 
   it('a publisher silent for 5 s is presumed gone: the newcomer replaces it (dropped link, socket not yet timed out)', async () => {
@@ -196,8 +143,8 @@ describe('publishing', () => {
     const second = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c3') });
     expect(p1.disconnects).toHaveLength(1);
     start(second, 9000);
-    expect(outputs).toHaveLength(1);
-    expect(outputs[0]?.calls).toEqual(['prepare', 'open', 'open']);
+    expect(made).toHaveLength(1);
+    expect(calls(0)).toEqual(['prepare', 'open', 'open']);
   });
 
   it('with takeover, the newer publisher replaces the older on the same output', async () => {
@@ -213,9 +160,9 @@ describe('publishing', () => {
     first.end('disconnect');
     expect(manager.get('alice')?.state).toBe('live');
     start(second, 5000);
-    expect(outputs).toHaveLength(1);
-    expect(outputs[0]?.calls).toEqual(['prepare', 'open', 'open']);
-    expect(outputs[0]?.written.filter((t) => t.timestamp === 999)).toEqual([]);
+    expect(made).toHaveLength(1);
+    expect(calls(0)).toEqual(['prepare', 'open', 'open']);
+    expect(made[0]?.producer.written.filter((w) => w.tag.timestamp === 999)).toEqual([]);
   });
 });
 
@@ -227,15 +174,15 @@ describe('reconnect grace and ending', () => {
     s1.end('disconnect');
     await vi.advanceTimersByTimeAsync(0);
     expect(manager.get('alice')?.state).toBe('reconnecting');
-    expect(outputs[0]?.calls).toEqual(['prepare', 'open', 'close']);
+    expect(calls(0)).toEqual(['prepare', 'open', 'close']);
     await vi.advanceTimersByTimeAsync(4900);
     const s2 = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c2') });
     expect(manager.get('alice')?.state).toBe('live');
     start(s2);
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(outputs).toHaveLength(1);
-    // No second prepare (that would wipe the playlist): the output is reopened and continues.
-    expect(outputs[0]?.calls).toEqual(['prepare', 'open', 'close', 'open']);
+    expect(made).toHaveLength(1);
+    // No second prepare (that would wipe the playlist): the producer is reopened and continues.
+    expect(calls(0)).toEqual(['prepare', 'open', 'close', 'open']);
     expect(manager.get('alice')?.state).toBe('live');
   });
 
@@ -245,15 +192,31 @@ describe('reconnect grace and ending', () => {
     start(s1);
     s1.end('disconnect');
     await vi.advanceTimersByTimeAsync(4999);
-    expect(outputs[0]?.calls).not.toContain('finish');
+    expect(calls(0)).not.toContain('flush');
     await vi.advanceTimersByTimeAsync(1);
-    expect(outputs[0]?.calls.at(-1)).toBe('finish');
+    expect(calls(0)?.at(-1)).toBe('flush'); // ENDLIST written and on disk
+    expect(manager.hls('alice')?.playlist.hasEnded).toBe(true);
     expect(manager.get('alice')?.state).toBe('ending');
     await vi.advanceTimersByTimeAsync(1999);
-    expect(outputs[0]?.calls).not.toContain('remove');
+    expect(calls(0)).not.toContain('remove');
     expect(manager.get('alice')).toBeDefined();
     await vi.advanceTimersByTimeAsync(1);
-    expect(outputs[0]?.calls.at(-1)).toBe('remove');
+    expect(calls(0)?.at(-1)).toBe('remove');
+    expect(manager.get('alice')).toBeUndefined();
+  });
+
+  it('removal waits for the availability time of a segment removed just before the end', async () => {
+    make({ hlsTime: 4 });
+    const s1 = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c1') });
+    start(s1);
+    const producer = made[0]?.producer as FakeProducer;
+    for (let i = 0; i < 4; i++) producer.segment(4); // the fourth removes live_000.ts: 4 s + 12 s available
+    s1.end('disconnect');
+    await vi.advanceTimersByTimeAsync(5000 + 2000);
+    expect(calls(0)).not.toContain('remove');
+    expect(manager.hls('alice')?.playlist.lookup('live_000.ts')).toBe('retained');
+    await vi.advanceTimersByTimeAsync(16_000 - 7000);
+    expect(calls(0)?.at(-1)).toBe('remove');
     expect(manager.get('alice')).toBeUndefined();
   });
 
@@ -270,11 +233,11 @@ describe('reconnect grace and ending', () => {
     });
     await vi.advanceTimersByTimeAsync(0);
     // The cleanup delay is cut short rather than keeping the publisher waiting.
-    expect(outputs[0]?.calls.at(-1)).toBe('remove');
+    expect(calls(0)?.at(-1)).toBe('remove');
     expect(s2).toBeDefined();
-    expect(outputs).toHaveLength(2);
+    expect(made).toHaveLength(2);
     start(s2 as PublishSession);
-    expect(outputs[1]?.calls).toEqual(['prepare', 'open']);
+    expect(calls(1)).toEqual(['prepare', 'open']);
   });
 
   it('a publish while the playlist is still being ended does not wait the cleanup delay', async () => {
@@ -282,7 +245,7 @@ describe('reconnect grace and ending', () => {
     const s1 = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c1') });
     start(s1);
     s1.end('disconnect');
-    (outputs[0] as FakeOutput).finishDelayMs = 1000;
+    (made[0] as { producer: FakeProducer }).producer.closeDelayMs = 1000;
     await vi.advanceTimersByTimeAsync(5000);
     let s2: PublishSession | undefined;
     void manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c2') }).then((s) => {
@@ -291,7 +254,7 @@ describe('reconnect grace and ending', () => {
     await vi.advanceTimersByTimeAsync(999);
     expect(s2).toBeUndefined();
     await vi.advanceTimersByTimeAsync(1);
-    expect(outputs[0]?.calls.at(-1)).toBe('remove');
+    expect(calls(0)?.at(-1)).toBe('remove');
     expect(s2).toBeDefined();
   });
 
@@ -301,7 +264,7 @@ describe('reconnect grace and ending', () => {
     s1.video(0, AVC_CONFIG);
     s1.end('disconnect');
     expect(manager.get('alice')).toBeUndefined();
-    expect(outputs[0]?.calls).toEqual([]);
+    expect(calls(0)).toEqual([]);
     // And the name is free again at once.
     await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c2') });
     expect(manager.get('alice')?.state).toBe('live');
@@ -312,7 +275,7 @@ describe('reconnect grace and ending', () => {
     const p = new FakePublisher('c1');
     const s1 = await manager.publish({ username: 'alice', app: 'a', publisher: p });
     start(s1);
-    outputs[0]?.events.onFatal?.('ffmpeg crashed 6 times within the restart window');
+    made[0]?.producer.events.fatal?.('ffmpeg crashed 6 times within the restart window');
     expect(p.disconnects).toEqual([
       {
         reason: 'ffmpeg crashed 6 times within the restart window',
@@ -333,9 +296,47 @@ describe('reconnect grace and ending', () => {
     });
     const s1 = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c1') });
     start(s1);
-    outputs[0]?.events.onRestart?.(1, 250);
-    outputs[0]?.events.onDrop?.(3);
+    made[0]?.producer.events.restart?.(1, 250);
+    made[0]?.producer.events.drop?.(3);
     expect(counted).toEqual({ restarts: 1, drops: 3 });
+  });
+});
+
+describe('the playlist the producer builds', () => {
+  it('lists each reported segment, marks the reconnect, deletes a segment only after its availability', async () => {
+    make();
+    const s1 = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c1') });
+    start(s1);
+    const producer = made[0]?.producer as FakeProducer;
+    const dir = made[0]?.dir as FakeDir;
+    const hls = manager.hls('alice');
+    expect(hls?.playlist.body()).toBeUndefined(); // no segment yet: no playlist
+    const firstAt = Date.now();
+    producer.segment(1, false, firstAt);
+    producer.segment(1);
+    s1.end('disconnect');
+    await vi.advanceTimersByTimeAsync(1000);
+    const s2 = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c2') });
+    start(s2, 5000);
+    producer.segment(1, true);
+    producer.segment(1);
+    const p = parseMediaPlaylist(hls?.playlist.body()?.toString() ?? '');
+    expect(p.segments.map((x) => [x.uri, x.discontinuity])).toEqual([
+      ['live_001.ts', false],
+      ['live_002.ts', true],
+      ['live_003.ts', false],
+    ]);
+    expect(p.mediaSequence).toBe(1);
+    // The playlist on disk follows the model.
+    expect(dir.playlists.at(-1)).toBe(hls?.playlist.body()?.toString());
+    // live_000 left the playlist now; it stays on disk for 1 s + the 3 s playlists that held it.
+    expect(hls?.playlist.lookup('live_000.ts')).toBe('retained');
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(dir.deleted).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(dir.deleted).toEqual(['live_000.ts']);
+    expect(hls?.playlist.lookup('live_000.ts')).toBeUndefined();
+    expect(manager.get('alice')?.lastSegmentAt).toBe(Date.now() - 4000);
   });
 });
 
@@ -355,7 +356,7 @@ describe('codec admission', () => {
     expect(status?.description).toContain(fourCc);
     expect(status?.description).toMatch(/FFmpeg ≥ 6\.1.*5\.1\.9/);
     s.end('NetStream.Publish.Rejected');
-    expect(outputs[0]?.calls).toEqual([]);
+    expect(calls(0)).toEqual([]);
     expect(manager.get('alice')).toBeUndefined();
   });
 
@@ -396,16 +397,17 @@ describe('shutdown', () => {
     await vi.advanceTimersByTimeAsync(0);
     await done;
     expect(p1.disconnects.map((d) => d.reason)).toEqual(['server shutting down']);
-    for (const o of outputs) {
-      expect(o.calls).toContain('finish');
-      expect(o.calls).not.toContain('remove');
+    for (const m of made) {
+      expect(m.calls).toContain('flush');
+      expect(m.calls).not.toContain('remove');
+      expect(manager.hls(m.producer.dir.split('/').at(-1) as string)?.playlist.hasEnded).toBe(true);
     }
     const refused = await manager
       .publish({ username: 'carol', app: 'a', publisher: new FakePublisher('c3') })
       .catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'shutdown' });
     manager.killAll();
-    expect(outputs.every((o) => o.calls.at(-1) === 'kill')).toBe(true);
+    expect(made.every((m) => m.calls.at(-1) === 'kill')).toBe(true);
   });
 });
 
@@ -414,13 +416,13 @@ describe('viewers', () => {
     const now = { t: 0 };
     make({ now: () => now.t });
     await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c1') });
-    manager.noteViewer('alice', 'v1');
-    manager.noteViewer('alice', 'v2');
-    manager.noteViewer('alice', 'v1');
-    manager.noteViewer('nobody', 'v3');
+    manager.hls('alice')?.noteViewer('v1');
+    manager.hls('alice')?.noteViewer('v2');
+    manager.hls('alice')?.noteViewer('v1');
+    expect(manager.hls('nobody')).toBeUndefined();
     expect(manager.get('alice')?.viewers).toBe(2);
     now.t += 31_000;
-    manager.noteViewer('alice', 'v3');
+    manager.hls('alice')?.noteViewer('v3');
     expect(manager.get('alice')?.viewers).toBe(1);
   });
 });

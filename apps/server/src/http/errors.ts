@@ -12,6 +12,7 @@
  * | `ERR_HTTP_PATH_ESCAPE`      | 403    | the file resolves (through a symlink) outside the output root         |
  * | `ERR_HTTP_INTERNAL`         | 500    | anything unexpected; details are logged, not sent                     |
  */
+import type { FastifyInstance } from 'fastify';
 
 export type HttpErrorCode =
   | 'ERR_HTTP_BAD_URL'
@@ -58,4 +59,37 @@ export function isHttpError(value: unknown): value is HttpError {
 export interface ErrorBody {
   error: string;
   message: string;
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: code, message };
+}
+
+/**
+ * Every error answer of the app: an HttpError as its code and status, a Fastify error as its own
+ * 4xx, anything else as a logged 500 whose details stay in the log.
+ */
+export function registerErrorAnswers(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => {
+    if (isHttpError(err)) {
+      // Validation already refused every malformed name, so an escape means a planted symlink.
+      if (err.code === 'ERR_HTTP_PATH_ESCAPE') req.log.warn({ url: req.url }, err.message);
+      return reply.code(err.statusCode).send(errorBody(err.code, err.message));
+    }
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    // A viewer closed the connection mid-segment: nothing to answer, nothing to log.
+    if (e.code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      req.raw.destroy();
+      return;
+    }
+    const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
+    if (status >= 500) {
+      req.log.error({ err, url: req.url }, 'request failed');
+      return reply.code(status).send(errorBody('ERR_HTTP_INTERNAL', 'internal error'));
+    }
+    return reply.code(status).send(errorBody(e.code ?? 'ERR_HTTP', e.message ?? 'request failed'));
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    reply.code(404).send(errorBody('ERR_HTTP_NOT_FOUND', 'not found'));
+  });
 }

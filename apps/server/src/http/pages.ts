@@ -68,7 +68,7 @@ function streamRow(s: PublicStream): string {
     escapeHtml(formatCodecs(s)),
     escapeHtml(s.resolution ?? '—'),
     escapeHtml(formatBitrate(s.bitrate)),
-    escapeHtml(s.viewers ?? '—'),
+    escapeHtml(s.viewers),
     `<span class="state state-${escapeHtml(s.state)}">${escapeHtml(s.state)}</span>`,
     `<a href="${escapeHtml(s.watch)}">watch</a> · <a href="${escapeHtml(s.playlist)}">m3u8</a>`,
   ];

@@ -4,16 +4,8 @@
  * segments `live_NNN.ts`; everything else is refused here, so no other name ever reaches a path join.
  */
 import { isSafeSegment, isSafeUsername } from '@org/auth';
+import { isSegmentName, PLAYLIST_NAME } from '../hls/names';
 import { HttpError } from './errors';
-
-/** The playlist FFmpeg writes in each stream directory. */
-export const PLAYLIST_FILE = 'live.m3u8';
-
-/**
- * Segment names FFmpeg writes (`live_%03d.ts`): at least three digits; capped at 20 so the
- * name stays bounded (a counter that large would take billions of years at one segment a second).
- */
-export const SEGMENT_FILE_PATTERN = /^live_\d{3,20}\.ts$/;
 
 export type StreamFileKind = 'playlist' | 'segment';
 
@@ -37,7 +29,7 @@ export function classifyStreamFile(username: unknown, file: unknown): StreamFile
   if (!isSafeSegment(file)) {
     throw new HttpError('ERR_HTTP_BAD_FILE_NAME', 'file name must be live.m3u8 or live_NNN.ts');
   }
-  if (file === PLAYLIST_FILE) return { kind: 'playlist', username, file };
-  if (SEGMENT_FILE_PATTERN.test(file)) return { kind: 'segment', username, file };
+  if (file === PLAYLIST_NAME) return { kind: 'playlist', username, file };
+  if (isSegmentName(file)) return { kind: 'segment', username, file };
   throw new HttpError('ERR_HTTP_NOT_FOUND', 'only live.m3u8 and live_NNN.ts are served');
 }

@@ -2,7 +2,7 @@
  * The public view of a stream, shared by `/api/streams`, `GET /` (JSON) and the status page.
  * Deliberately leaves out `dir`: the server's filesystem layout is nobody's business.
  */
-import type { StreamCodecInfo, StreamInfo, StreamState } from '../stream-registry';
+import type { StreamCodecInfo, StreamInfo, StreamState } from '../streams/registry';
 
 export interface PublicStream {
   username: string;
@@ -17,7 +17,7 @@ export interface PublicStream {
   /** Inbound bits per second over the last few seconds. */
   bitrate: number;
   bytesIn: number;
-  viewers: number | null;
+  viewers: number;
   ffmpegRestarts: number;
   droppedFrames: number;
   /** Path of the HLS playlist. */
@@ -39,7 +39,7 @@ export function toPublicStream(info: StreamInfo, now: number): PublicStream {
     resolution: v?.width !== undefined && v.height !== undefined ? `${v.width}x${v.height}` : null,
     bitrate: info.bitrate,
     bytesIn: info.bytesIn,
-    viewers: info.viewers ?? null,
+    viewers: info.viewers,
     ffmpegRestarts: info.ffmpegRestarts,
     droppedFrames: info.droppedFrames,
     playlist: `/stream/${u}/live.m3u8`,

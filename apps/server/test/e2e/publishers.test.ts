@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseMediaPlaylist } from '../../src/hls/playlist';
 import { dominantFrequency, probeFormat, probeStreams } from '../helpers/media';
 import {
   ffmpegPublisher,
@@ -110,23 +111,37 @@ describe('real publishers', () => {
     expect(JSON.stringify(api)).toContain('gstobs');
   }, 60_000);
 
-  it('the window holds 3 segments and old segments leave the disk', async () => {
-    for (const username of publishers.keys()) {
+  it('the window holds 3 segments and old segments leave the disk after their availability', async () => {
+    const check = async (username: string) => {
       const pl = await waitForPlaylist(server, username, 3);
-      // Wait until the window has moved well past the start.
+      // Wait until the window has moved past the first segment.
       const deadline = Date.now() + 20_000;
       let cur = pl;
-      while ((cur.mediaSequence ?? 0) < 3 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 250));
+      while ((cur.mediaSequence ?? 0) < 1 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
         const next = await getPlaylist(server, username);
         if (typeof next !== 'number') cur = next;
       }
       expect(cur.segments).toHaveLength(3);
-      expect(cur.mediaSequence).toBeGreaterThanOrEqual(3);
-      const files = (await readdir(join(server.outputDir, username))).filter((f) => f.endsWith('.ts'));
+      expect(cur.mediaSequence).toBeGreaterThanOrEqual(1);
+      // RFC 8216 §6.2.2: the removed segment stays for its duration plus the longest playlist that
+      // held it, then it leaves the disk.
+      const dir = join(server.outputDir, username);
+      const listed = (await readdir(dir)).filter((f) => f.endsWith('.ts'));
+      expect(listed, username).toContain('live_000.ts');
+      const model = parseMediaPlaylist(cur.text);
+      const window = model.segments.reduce((sum, s) => sum + s.duration, 0);
+      const goneBy = Date.now() + (model.targetDuration * 2 + window + 2) * 1000;
+      let files = listed;
+      while (files.includes('live_000.ts') && Date.now() < goneBy) {
+        await new Promise((r) => setTimeout(r, 100));
+        files = (await readdir(dir)).filter((f) => f.endsWith('.ts'));
+      }
       expect(files, username).not.toContain('live_000.ts');
-      expect(files.length).toBeLessThanOrEqual(5); // window + FFmpeg's deletion threshold + the one in progress
-    }
+      // The window, the removed segments still within their availability and the one in progress.
+      expect(files.length).toBeLessThanOrEqual(9);
+    };
+    await Promise.all([...publishers.keys()].map(check));
   }, 60_000);
 
   it('the HLS decodes over HTTP without errors', async () => {

@@ -19,6 +19,7 @@ import {
   ffmpegOf,
   ffmpegPublisher,
   getPlaylist,
+  isServerFfmpeg,
   killAll,
   type Proc,
   procState,
@@ -219,7 +220,7 @@ describe('FFmpeg supervision', () => {
 
 describe('shutdown', () => {
   it('SIGTERM with live streams: exit 0 within 10 s, no child left, playlists ended', async () => {
-    const ffmpegs = childrenOf(server.pid).filter((p) => p.cmdline.some((a) => a.endsWith('/live.m3u8')));
+    const ffmpegs = childrenOf(server.pid).filter((p) => isServerFfmpeg(p));
     expect(ffmpegs).toHaveLength(2);
     const t0 = Date.now();
     server.proc.kill('SIGTERM');

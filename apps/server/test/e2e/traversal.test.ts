@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawRequest } from '../helpers/raw-http';
+import { rawRequest, TRAVERSAL_ATTACKS } from '../helpers/raw-http';
 import { ffmpegPublisher, killAll, type Proc, type Server, startServer, stop } from './helpers/ingest';
 
 const START_TIMEOUT_MS = 15_000;
@@ -77,18 +77,7 @@ const ATTACKS: readonly string[] = [
 
 /** The same tricks aimed through a stream that is live, so they get past the unknown-stream gate. */
 const LIVE_ATTACKS: readonly string[] = [
-  'GET /stream/victim/../secret.txt HTTP/1.1',
-  'GET /stream/victim/../../secret.txt HTTP/1.1',
-  'GET /stream/victim/..%2f..%2fsecret.txt HTTP/1.1',
-  'GET /stream/victim/%2e%2e%2f%2e%2e%2fsecret.txt HTTP/1.1',
-  'GET /stream/victim/%2e%2e HTTP/1.1',
-  'GET /stream/victim/..%252f..%252fsecret.txt HTTP/1.1',
-  'GET /stream/victim/..\\..\\secret.txt HTTP/1.1',
-  'GET /stream/victim/..%5c..%5csecret.txt HTTP/1.1',
-  'GET /stream/victim/secret.txt%00.ts HTTP/1.1',
-  'GET /stream/victim/%c0%ae%c0%ae%c0%afsecret.txt HTTP/1.1',
-  'GET /stream/victim%2f..%2f..%2f/live.m3u8 HTTP/1.1',
-  'GET http://127.0.0.1/stream/victim/../../secret.txt HTTP/1.1',
+  ...TRAVERSAL_ATTACKS,
   // A symlink planted in the live stream's directory, named like a segment.
   'GET /stream/victim/live_999.ts HTTP/1.1',
   'HEAD /stream/victim/live_999.ts HTTP/1.1',

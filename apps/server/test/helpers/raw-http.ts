@@ -4,6 +4,27 @@
  */
 import { connect } from 'node:net';
 
+/**
+ * Traversal tricks aimed through the username `victim`, each of which must be refused with a 4xx
+ * and never answer a file outside the stream's directory: dot segments raw, percent-encoded once and
+ * twice, backslashes, NUL, overlong UTF-8, a slash inside the username, and the absolute form.
+ */
+export const TRAVERSAL_ATTACKS: readonly string[] = [
+  'GET /stream/victim/../secret.txt HTTP/1.1',
+  'GET /stream/victim/../../secret.txt HTTP/1.1',
+  'GET /stream/victim/..%2fsecret.txt HTTP/1.1',
+  'GET /stream/victim/..%2f..%2fsecret.txt HTTP/1.1',
+  'GET /stream/victim/%2e%2e%2f%2e%2e%2fsecret.txt HTTP/1.1',
+  'GET /stream/victim/%2e%2e HTTP/1.1',
+  'GET /stream/victim/..%252f..%252fsecret.txt HTTP/1.1',
+  'GET /stream/victim/..\\..\\secret.txt HTTP/1.1',
+  'GET /stream/victim/..%5c..%5csecret.txt HTTP/1.1',
+  'GET /stream/victim/secret.txt%00.ts HTTP/1.1',
+  'GET /stream/victim/%c0%ae%c0%ae%c0%afsecret.txt HTTP/1.1',
+  'GET /stream/victim%2f..%2f..%2f/live.m3u8 HTTP/1.1',
+  'GET http://127.0.0.1/stream/victim/../../secret.txt HTTP/1.1',
+];
+
 const REQUEST_TIMEOUT_MS = 5_000;
 /** Responses in these tests are small; anything bigger is read only this far. */
 const MAX_RESPONSE_BYTES = 1 << 20;

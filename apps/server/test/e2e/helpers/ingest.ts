@@ -175,9 +175,15 @@ export function childrenOf(pid: number): ProcInfo[] {
   return processes().filter((p) => p.ppid === pid);
 }
 
+/** True for the argv of one of the server's FFmpegs (its last argument is its private playlist). */
+export function isServerFfmpeg(p: ProcInfo, username?: string): boolean {
+  const out = p.cmdline.at(-1) ?? '';
+  return /\/ffmpeg-\d+\.m3u8$/.test(out) && (username === undefined || out.includes(`/${username}/ffmpeg-`));
+}
+
 /** The server's FFmpeg for `username` (found by the output path in its argv). */
 export function ffmpegOf(serverPid: number, username: string): ProcInfo | undefined {
-  return childrenOf(serverPid).find((p) => p.cmdline.some((a) => a.endsWith(`/${username}/live.m3u8`)));
+  return childrenOf(serverPid).find((p) => isServerFfmpeg(p, username));
 }
 
 /** State letter of a PID ("Z" = zombie), or undefined once it is gone. */

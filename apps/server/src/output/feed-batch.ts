@@ -3,7 +3,7 @@
  *
  * Writing every RTMP message to FFmpeg's stdin as it arrives (~75 per second for 30 fps video with
  * AAC) wakes FFmpeg for each one; those wake-ups and the matching pipe writes were most of the
- * CPU of both processes (see docs/benchmarks.md, "Ingest optimisation"). Nothing a viewer sees
+ * CPU of both processes (see docs/benchmarks-history.md, "Ingest optimisation"). Nothing a viewer sees
  * needs them to be that prompt: a segment is published only when FFmpeg cuts it, and it cuts only
  * on a video keyframe. So tags are held and written as one vectored write when:
  *
@@ -20,7 +20,7 @@
  * it is written straight through: construct with `hasVideo: false` and every tag flushes.
  * Pure policy: no I/O, no timers; the caller holds and flushes.
  */
-import { type FlvTag, isEssentialRole, TagType, tagRole, tagWireSize } from '@org/flv';
+import { type FlvTag, isEssentialRole, type TagRole, TagType, tagWireSize } from '@org/flv';
 
 export interface FeedBatchOptions {
   /** The stream has video: batching applies. Without it every tag flushes. */
@@ -55,10 +55,11 @@ export class FeedBatch {
   }
 
   /**
-   * Accounts for a tag that was just held (timestamps on FFmpeg's timeline) and says whether the
-   * held tags must be written now. When it returns true, the caller flushes.
+   * Accounts for a tag that was just held (timestamps on FFmpeg's timeline; `role` as
+   * `FlvStreamState#observe` gave it) and says whether the held tags must be written now. When it
+   * returns true, the caller flushes.
    */
-  add(tag: FlvTag): boolean {
+  add(tag: FlvTag, role: TagRole): boolean {
     const o = this.o;
     if (!o.hasVideo || o.maxBytes <= 0) return true;
     const ts = tag.timestamp;
@@ -66,7 +67,6 @@ export class FeedBatch {
     this.heldBytes += tagWireSize(tag);
     let now = false;
     if (tag.type === TagType.Video) {
-      const role = tagRole(tag);
       if (role === 'video-keyframe') {
         now = true;
         if (o.hasAudio) this.keyframeTs = ts;
@@ -75,7 +75,7 @@ export class FeedBatch {
       if (this.keyframeTs >= 0) {
         now = true;
         if (ts >= this.keyframeTs) this.keyframeTs = -1;
-      } else if (isEssentialRole(tagRole(tag))) now = true;
+      } else if (isEssentialRole(role)) now = true;
     } else now = true;
     if (!now && (this.heldBytes >= o.maxBytes || ts - this.firstTs >= o.maxSpanMs || ts < this.firstTs)) now = true;
     if (now) {

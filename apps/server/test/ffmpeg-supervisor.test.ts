@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildFfmpegArgs, type FfmpegExit, FfmpegSupervisor, LineTail } from '../src/ffmpeg';
+import { buildFfmpegArgs } from '../src/output/ffmpeg-args';
+import { type FfmpegExit, FfmpegSupervisor, LineTail } from '../src/output/ffmpeg-supervisor';
 
 const dir = mkdtempSync(join(tmpdir(), 'ffmpeg-test-'));
 const logger = pino({ level: 'silent' });
@@ -77,37 +78,38 @@ const waitFor = async (cond: () => boolean, ms = 5000) => {
 const inProc = (pid: number) => existsSync(`/proc/${pid}`);
 
 describe('buildFfmpegArgs', () => {
-  const base = { dir: '/srv/hls/johndoe', hlsTime: 1, hlsListSize: 3, append: false };
+  const base = { dir: '/srv/hls/johndoe', hlsTime: 1, startNumber: 0, run: 0 };
 
-  it('is the design argv: FLV on stdin, stream copy, rolling HLS in the stream directory', () => {
+  it('is the design argv: FLV on stdin, stream copy, MPEG-TS segments and a private playlist', () => {
     const args = buildFfmpegArgs(base);
     const joined = args.join(' ');
-    expect(joined).toContain('-f flv -i pipe:0 -c copy -f hls -hls_time 1 -hls_list_size 3');
-    expect(args[args.indexOf('-hls_flags') + 1]).toBe('delete_segments+temp_file+independent_segments+omit_endlist');
-    expect(joined).toContain('-hls_segment_type mpegts -hls_allow_cache 0');
+    expect(joined).toContain('-f flv -i pipe:0 -c copy -f hls -hls_time 1 -hls_list_size 6');
+    // FFmpeg deletes nothing and continues nothing: the server owns the playlist and the deletions.
+    expect(args[args.indexOf('-hls_flags') + 1]).toBe('temp_file+independent_segments+omit_endlist');
+    expect(joined).toContain('-hls_segment_type mpegts -start_number 0');
+    expect(joined).not.toContain('allow_cache');
     expect(args[args.indexOf('-hls_segment_filename') + 1]).toBe('/srv/hls/johndoe/live_%03d.ts');
-    expect(args.at(-1)).toBe('/srv/hls/johndoe/live.m3u8');
+    expect(args.at(-1)).toBe('/srv/hls/johndoe/ffmpeg-0.m3u8');
     expect(args).not.toContain('-re');
   });
 
-  it('continues a playlist with append_list, and honours the options', () => {
-    const args = buildFfmpegArgs({ ...base, append: true, hlsTime: 2, hlsListSize: 6, realtime: true });
-    expect(args[args.indexOf('-hls_flags') + 1]).toMatch(/\+append_list$/);
+  it('numbers a later run on, with its own private playlist', () => {
+    const args = buildFfmpegArgs({ ...base, hlsTime: 2, startNumber: 17, run: 3 });
     expect(args[args.indexOf('-hls_time') + 1]).toBe('2');
-    expect(args[args.indexOf('-hls_list_size') + 1]).toBe('6');
-    expect(args.indexOf('-re')).toBeLessThan(args.indexOf('-i'));
+    expect(args[args.indexOf('-start_number') + 1]).toBe('17');
+    expect(args.at(-1)).toBe('/srv/hls/johndoe/ffmpeg-3.m3u8');
   });
 
   it('keeps a path with shell metacharacters as one argument (no shell anywhere)', async () => {
     const odd = join(dir, 'a b;$(touch pwned)');
     const args = buildFfmpegArgs({ ...base, dir: odd });
-    expect(args.at(-1)).toBe(`${odd}/live.m3u8`);
+    expect(args.at(-1)).toBe(`${odd}/ffmpeg-0.m3u8`);
     const out = join(dir, 'argv.json');
     const { sup, exits } = supervise('eof', { args: () => [SCRIPT, 'eof', out, args.at(-1) as string] });
     sup.start();
     await waitFor(() => existsSync(out));
     await sup.stop();
-    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(['eof', out, `${odd}/live.m3u8`]);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(['eof', out, `${odd}/ffmpeg-0.m3u8`]);
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
     expect(exits).toHaveLength(1);
   });

@@ -1,98 +1,12 @@
 /**
- * One FFmpeg per stream: the argv that turns FLV on stdin into a rolling HLS playlist, and a
- * supervisor that runs it without a shell, drains its output, restarts it after a crash with
- * exponential backoff up to a limit, and stops it in a fixed order (close stdin → SIGTERM →
- * SIGKILL), always waiting for the child's exit so that none is left behind.
+ * Runs one FFmpeg without a shell, drains its output, restarts it after a crash with exponential
+ * backoff up to a limit, and stops it in a fixed order (close stdin → SIGTERM → SIGKILL), always
+ * waiting for the child's exit so that none is left behind.
  */
 import { type ChildProcess, spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { Logger } from './logger';
-
-/** File names inside a stream's directory. */
-export const PLAYLIST_NAME = 'live.m3u8';
-export const SEGMENT_PATTERN = 'live_%03d.ts';
-
-/**
- * Probe window given to FFmpeg's FLV demuxer (µs). FFmpeg's default (5 s, and 0 means default)
- * made the first playlist appear ~1.6 s after the first frame instead of ~1.05 s: the demuxer
- * keeps reading to estimate frame rates although the primer already gave it every sequence header.
- * Measured on this machine (320x240 H.264 + AAC, 1 s GOP, paced in real time): first playlist
- * 1637 ms with the default, 1049–1056 ms with 1 µs … 500 ms, all with correct codecs and sizes per
- * ffprobe. 500 ms keeps a margin for a late audio sequence header.
- */
-export const ANALYZE_DURATION_US = 500_000;
-
-/** How the HLS muxer should be driven; see {@link buildFfmpegArgs}. */
-export interface FfmpegArgsOptions {
-  /** The stream's directory (contains the username, which therefore shows in `ps`). */
-  dir: string;
-  /** Target segment duration, seconds (`-hls_time`). */
-  hlsTime: number;
-  /** Segments in the playlist window (`-hls_list_size`). */
-  hlsListSize: number;
-  /**
-   * Continue an existing playlist (`append_list`): FFmpeg reads it, keeps its media sequence and
-   * segment numbers going and marks the new part with `#EXT-X-DISCONTINUITY`.
-   */
-  append: boolean;
-  /**
-   * Read the input at its native rate (`-re`). Off by default, deliberately: the input is a live
-   * RTMP publish that is already paced by the publisher, and `-re` only adds delay. Measured
-   * through the whole server on this machine (320x240 H.264 + AAC, 1 s GOP, an RtmpClient pacing
-   * the clip in real time, playlist polled every 10 ms, 19 segments): without `-re` the first
-   * playlist came 1054–1056 ms after the publish and a keyframe's segment was listed 1017–1020 ms
-   * (median, max 1035) after the keyframe was sent, i.e. one segment duration plus ~20 ms; with
-   * `-re` 1596 ms and 1572 ms (FFmpeg alone: up to 2.6 s). Worse, after a stall `-re` refuses to
-   * catch up, so a backlog in our queue would turn into dropped frames. (`-fflags nobuffer` was
-   * measured too: 3.0 s, it delays the first segment.)
-   */
-  realtime?: boolean;
-  /** FFmpeg log level for stderr. Default `warning`. */
-  logLevel?: string;
-}
-
-/**
- * The FFmpeg argv (no shell: every element is one argument, paths are never parsed). The output
- * is `{dir}/live.m3u8` + `{dir}/live_%03d.ts`; `omit_endlist` because the server decides when a
- * stream is over (a publisher may come back within the reconnect grace, and FFmpeg is restarted
- * with `append_list` then); the server writes `#EXT-X-ENDLIST` itself when it ends the stream.
- */
-export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
-  const flags = ['delete_segments', 'temp_file', 'independent_segments', 'omit_endlist'];
-  if (o.append) flags.push('append_list');
-  return [
-    '-hide_banner',
-    '-nostats',
-    '-loglevel',
-    `level+${o.logLevel ?? 'warning'}`,
-    ...(o.realtime ? ['-re'] : []),
-    '-analyzeduration',
-    String(ANALYZE_DURATION_US),
-    '-f',
-    'flv',
-    '-i',
-    'pipe:0',
-    '-c',
-    'copy',
-    '-f',
-    'hls',
-    '-hls_time',
-    String(o.hlsTime),
-    '-hls_list_size',
-    String(o.hlsListSize),
-    '-hls_flags',
-    flags.join('+'),
-    '-hls_segment_type',
-    'mpegts',
-    '-hls_allow_cache',
-    '0',
-    '-hls_segment_filename',
-    join(o.dir, SEGMENT_PATTERN),
-    join(o.dir, PLAYLIST_NAME),
-  ];
-}
+import type { Logger } from '../logger';
 
 /** Restart policy of {@link FfmpegSupervisor}. */
 export interface RestartPolicy {

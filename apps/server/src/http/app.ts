@@ -1,0 +1,114 @@
+/**
+ * The HTTP side of the server: HLS delivery (`hls-routes.ts`), the pages, API, `/metrics` and
+ * `/healthz` (`page-routes.ts`), and what applies to every request: the request-target rule,
+ * `nosniff`, request counting; the JSON error answers are `errors.ts`'. `buildHttpApp` builds the Fastify instance
+ * without listening; the caller listens.
+ */
+import { createServer, type RequestListener } from 'node:http';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import type { Logger } from '../logger';
+import type { HttpRouteClass, Metrics } from '../metrics/metrics';
+import type { StreamRegistry } from '../streams/registry';
+import { errorBody, HttpError, registerErrorAnswers } from './errors';
+import { HlsResponder } from './hls-responder';
+import { createFastPath, registerHlsRoutes } from './hls-routes';
+import { registerPageRoutes } from './page-routes';
+import { RequestCounter } from './request-counter';
+import { DEFAULT_SEGMENT_CACHE_BYTES, SegmentCache } from './segment-cache';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Label of `http_requests_total{route}`; unset means `other`. */
+    routeClass?: HttpRouteClass;
+  }
+}
+
+export interface HttpAppOptions {
+  /** The output root (segments are read under it). */
+  outputDir: string;
+  /** `Access-Control-Allow-Origin` of HLS responses. */
+  corsOrigin: string;
+  logger: Logger;
+  registry: StreamRegistry;
+  metrics: Metrics;
+  /** Shown by `/healthz`. */
+  ffmpegVersion: string;
+  /** Clock for uptimes on the status page (ms since epoch). Default: `Date.now`. */
+  now?: () => number;
+  /** Bytes of segments kept in memory over all streams; 0 serves every segment from disk. */
+  segmentCacheBytes?: number;
+}
+
+/** Builds the HTTP app; does not listen. Throws when an option is unusable (hls.js missing, bad CORS origin). */
+export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
+  if (!o.outputDir) throw new TypeError('buildHttpApp: outputDir is required');
+  if (!o.corsOrigin || /[\r\n]/.test(o.corsOrigin)) {
+    throw new TypeError('buildHttpApp: corsOrigin must be a non-empty single-line string');
+  }
+  const cacheBytes = o.segmentCacheBytes ?? DEFAULT_SEGMENT_CACHE_BYTES;
+  const cache = cacheBytes > 0 ? new SegmentCache({ root: o.outputDir, maxBytes: cacheBytes }) : undefined;
+  const responder = new HlsResponder({ registry: o.registry, outputDir: o.outputDir, corsOrigin: o.corsOrigin, cache });
+  const counter = new RequestCounter(o.metrics.httpRequestsTotal);
+  const fastState = { closing: false };
+  const fastServe = createFastPath(responder, counter, fastState);
+
+  const app = Fastify({
+    serverFactory: (handler: RequestListener, opts: Record<string, unknown>) => {
+      const server = createServer((req, res) => {
+        if (!fastServe(req, res)) handler(req, res);
+      });
+      // What Fastify itself sets on the servers it creates.
+      server.keepAliveTimeout = Number(opts.keepAliveTimeout ?? 72_000);
+      server.requestTimeout = Number(opts.requestTimeout ?? 0);
+      server.setTimeout(Number(opts.connectionTimeout ?? 0));
+      return server;
+    },
+    loggerInstance: o.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Players poll playlists every second: per-request logs would drown everything else.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Undecodable URLs (`%c0%ae`, stray `%`) and over-long parameters never reach a handler.
+    frameworkErrors(err, _req, reply) {
+      (reply as FastifyReply).code(400).send(errorBody('ERR_HTTP_BAD_URL', err.message.replace(/'.*'/, 'the URL')));
+    },
+  });
+
+  // Only for reply.sendFile on segments. The output root may not exist before the first publish.
+  app.register(fastifyStatic, {
+    serve: false,
+    root: o.outputDir,
+    suppressWarning: true,
+    dotfiles: 'deny',
+    index: false,
+  });
+
+  // Only origin-form (`/path`) and absolute-form (`http://host/path`) targets name a resource here;
+  // Fastify would otherwise route the asterisk-form `*` as `/`.
+  app.addHook('onRequest', async (req) => {
+    const target = req.raw.url ?? '';
+    if (!target.startsWith('/') && !/^https?:\/\//i.test(target)) {
+      throw new HttpError('ERR_HTTP_BAD_URL', 'request target must be a path');
+    }
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    counter.count(req.routeOptions.config.routeClass ?? 'other', reply.statusCode);
+  });
+  app.addHook('preClose', async () => {
+    fastState.closing = true;
+  });
+  app.addHook('onClose', async () => cache?.close());
+
+  registerErrorAnswers(app);
+  registerPageRoutes(app, {
+    registry: o.registry,
+    metrics: o.metrics,
+    ffmpegVersion: o.ffmpegVersion,
+    now: o.now ?? Date.now,
+  });
+  registerHlsRoutes(app, responder);
+  return app;
+}

@@ -1,0 +1,103 @@
+/**
+ * Prometheus metrics of the ingest service, on a registry owned by the caller (never prom-client's
+ * global one), so two servers in one process (tests) never share or collide on series.
+ *
+ * The ingest side increments the counters and the connection gauge; the HTTP app maintains
+ * `httpRequestsTotal`. What is read off the live streams (`streamsLive` and the per-stream series)
+ * is registered afterwards by {@link observeStreams}, so the metrics exist before the streams do
+ * and neither needs the other to be built.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { replaceEventLoopLag } from './event-loop';
+
+/** Names of every metric this module defines (default process metrics come on top). */
+export const METRIC_NAMES = Object.freeze({
+  rtmpConnectionsTotal: 'rtmp_connections_total',
+  rtmpConnectionsActive: 'rtmp_connections_active',
+  publishesTotal: 'rtmp_publishes_total',
+  bytesInTotal: 'rtmp_bytes_in_total',
+  ffmpegRestartsTotal: 'ffmpeg_restarts_total',
+  droppedFramesTotal: 'rtmp_dropped_frames_total',
+  httpRequestsTotal: 'http_requests_total',
+  segmentsOverTargetTotal: 'hls_segments_over_target_total',
+});
+
+/** Route classes of `http_requests_total`; anything unclassified counts as `other`. */
+export type HttpRouteClass = 'playlist' | 'segment' | 'page' | 'other';
+
+export interface Metrics {
+  /** The registry holding every metric below plus the default process metrics; scrape this. */
+  readonly registry: Registry;
+  /** `rtmp_connections_total`: TCP connections accepted by the RTMP listener. */
+  readonly rtmpConnectionsTotal: Counter;
+  /** `rtmp_connections_active`: RTMP connections currently open (inc on accept, dec on close). */
+  readonly rtmpConnectionsActive: Gauge;
+  /**
+   * `rtmp_publishes_total{result,reason}`: publish attempts. `result` is `accepted` or `refused`;
+   * `reason` is a bounded code: `ok` when accepted, else an @org/auth deny code (`ERR_AUTH_NO_MATCH`, …),
+   * `duplicate`, `codec`, … Never put user input (usernames, paths) in `reason`.
+   */
+  readonly publishesTotal: Counter<'result' | 'reason'>;
+  /** `rtmp_bytes_in_total`: bytes read from RTMP publishers' sockets. */
+  readonly bytesInTotal: Counter;
+  /** `ffmpeg_restarts_total`: FFmpeg processes restarted after an unexpected exit. */
+  readonly ffmpegRestartsTotal: Counter;
+  /** `rtmp_dropped_frames_total`: media frames dropped because FFmpeg's stdin could not keep up. */
+  readonly droppedFramesTotal: Counter;
+  /** `http_requests_total{route,status}`: HTTP responses by route class (`HttpRouteClass`) and status code. */
+  readonly httpRequestsTotal: Counter<'route' | 'status'>;
+  /** `hls_segments_over_target_total`: segments longer than their playlist's target duration allows. */
+  readonly segmentsOverTargetTotal: Counter;
+}
+
+export interface CreateMetricsOptions {
+  /** Registry to register into. Default: a new `Registry`. */
+  registry?: Registry;
+}
+
+/** Creates the service's metrics on `opts.registry` (default: a fresh one). */
+export function createMetrics(opts: CreateMetricsOptions = {}): Metrics {
+  const registry = opts.registry ?? new Registry();
+  const registers = [registry];
+  // A registry handed in may already carry the default metrics; registering them twice throws.
+  if (registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) {
+    // Its lag histogram is replaced (see event-loop.ts); at 1 s it costs one wake-up a second.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1000 });
+    replaceEventLoopLag(registry);
+  }
+  const counter = (name: string, help: string) => new Counter({ name, help, registers });
+  return {
+    registry,
+    rtmpConnectionsTotal: counter(METRIC_NAMES.rtmpConnectionsTotal, 'RTMP TCP connections accepted'),
+    rtmpConnectionsActive: new Gauge({
+      name: METRIC_NAMES.rtmpConnectionsActive,
+      help: 'RTMP connections currently open',
+      registers,
+    }),
+    publishesTotal: new Counter<'result' | 'reason'>({
+      name: METRIC_NAMES.publishesTotal,
+      help: 'RTMP publish attempts by result (accepted|refused) and bounded reason code',
+      labelNames: ['result', 'reason'],
+      registers,
+    }),
+    bytesInTotal: counter(METRIC_NAMES.bytesInTotal, 'Bytes received from RTMP publishers'),
+    ffmpegRestartsTotal: counter(
+      METRIC_NAMES.ffmpegRestartsTotal,
+      'FFmpeg processes restarted after an unexpected exit',
+    ),
+    droppedFramesTotal: counter(
+      METRIC_NAMES.droppedFramesTotal,
+      'Media frames dropped because FFmpeg could not keep up',
+    ),
+    httpRequestsTotal: new Counter<'route' | 'status'>({
+      name: METRIC_NAMES.httpRequestsTotal,
+      help: 'HTTP responses by route class (playlist|segment|page|other) and status code',
+      labelNames: ['route', 'status'],
+      registers,
+    }),
+    segmentsOverTargetTotal: counter(
+      METRIC_NAMES.segmentsOverTargetTotal,
+      "HLS segments longer than their playlist's target duration (the publisher's keyframe interval grew)",
+    ),
+  };
+}

@@ -1,0 +1,320 @@
+/**
+ * The design's segment producer: one FFmpeg per stream (through {@link FfmpegSupervisor}), fed FLV
+ * on stdin. Every FFmpeg run starts from a primer (FLV header, metadata, sequence headers) and
+ * receives live tags from the next video keyframe on, on its own timeline starting at 0. A run
+ * writes segments numbered on from the last one reported, and a private playlist
+ * ({@link ProducerPlaylist}) from which each finished segment is learned, dated by its first
+ * keyframe's arrival ({@link KeyframeClock}) and reported. The first segment of every run but the
+ * stream's first starts a new timeline (`discontinuity`).
+ */
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import {
+  BufferedFlvWriter,
+  FlvDropQueue,
+  type FlvStreamState,
+  type FlvTag,
+  type KeyframeGate,
+  type TagRole,
+  TagType,
+  TimestampRebaser,
+  tagRole,
+} from '@org/flv';
+import { producerPlaylistName } from '../hls/names';
+import type { Logger } from '../logger';
+import { DEFAULT_FEED_BATCH_BYTES, DEFAULT_FEED_BATCH_SPAN_MS, FeedBatch } from './feed-batch';
+import { buildFfmpegArgs } from './ffmpeg-args';
+import { FfmpegSupervisor, type RestartPolicy, type SpawnFn, type StopPolicy } from './ffmpeg-supervisor';
+import { KeyframeClock } from './keyframe-clock';
+import { type ProducedSegment, ProducerPlaylist, type WatchDir } from './producer-playlist';
+import type { SegmentProducer, SegmentProducerEvents } from './segment-producer';
+
+export interface FfmpegProducerOptions {
+  /** The stream's directory. */
+  dir: string;
+  ffmpegPath: string;
+  /** Target segment duration, seconds. */
+  hlsTime: number;
+  /** Bound of the queue in front of FFmpeg's stdin; frames beyond it are dropped until a keyframe. */
+  maxQueuedBytes: number;
+  events: SegmentProducerEvents;
+  logger: Logger;
+  restart?: RestartPolicy;
+  stop?: StopPolicy;
+  spawn?: SpawnFn;
+  watchDir?: WatchDir;
+  /** Clock for arrival times (ms since the epoch). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** One FFmpeg process: what it is fed and what it has reported. */
+interface Run {
+  readonly index: number;
+  readonly startNumber: number;
+  readonly writer: BufferedFlvWriter;
+  readonly batch: FeedBatch;
+  readonly gate: KeyframeGate;
+  readonly rebaser: TimestampRebaser;
+  readonly clock: KeyframeClock;
+  readonly playlist: ProducerPlaylist;
+  /** Media time of the segments reported so far, ms. */
+  elapsedMs: number;
+  reported: number;
+}
+
+/** Longest wait on close for queued FLV to reach FFmpeg before stdin is closed. */
+const FLUSH_ON_CLOSE_MS = 2000;
+
+export class FfmpegProducer implements SegmentProducer {
+  private readonly o: FfmpegProducerOptions;
+  private readonly now: () => number;
+  private supervisor: FfmpegSupervisor | undefined;
+  private run: Run | undefined;
+  /** The newest run spawned (still reporting its last segments after its exit). */
+  private newestRun: Run | undefined;
+  private state: FlvStreamState | undefined;
+  /** Counts open() calls, so a superseded start is skipped. */
+  private generation = 0;
+  /** Serialises open/close: a new FFmpeg never starts before the previous one exited. */
+  private chain: Promise<void> = Promise.resolve();
+  private runCount = 0;
+  private nextNumber = 0;
+  private reportedAny = false;
+  private restartCount = 0;
+  private dropCount = 0;
+  /** Tags that arrive while FFmpeg starts or restarts, fed to it once it runs. */
+  private pending: FlvDropQueue;
+  /** Arrival of the keyframes waiting in `pending`. */
+  private pendingArrivals = new WeakMap<FlvTag, number>();
+  private finalReads: Promise<void>[] = [];
+  private readonly countDrop = () => {
+    this.dropCount++;
+    this.o.events.drop?.(1);
+  };
+
+  constructor(options: FfmpegProducerOptions) {
+    this.o = options;
+    this.now = options.now ?? Date.now;
+    this.pending = this.newPending();
+  }
+
+  private newPending(): FlvDropQueue {
+    return new FlvDropQueue({ maxQueuedBytes: this.o.maxQueuedBytes, onDrop: this.countDrop });
+  }
+
+  get restarts(): number {
+    return this.restartCount;
+  }
+
+  get droppedFrames(): number {
+    return this.dropCount;
+  }
+
+  get pid(): number | undefined {
+    return this.supervisor?.pid;
+  }
+
+  open(state: FlvStreamState, ready: Promise<void>): void {
+    this.state = state;
+    this.pending = this.newPending();
+    const generation = ++this.generation;
+    this.chain = this.chain
+      .then(() => ready)
+      .then(() => this.supervisor?.stop())
+      .then(() => {
+        // Reopened meanwhile: that open starts its own. (Closed meanwhile: start anyway, so what
+        // the publisher sent reaches FFmpeg; the close step queued behind this one stops it.)
+        if (generation === this.generation) this.startSupervisor(state);
+      })
+      .catch((err: unknown) => this.o.logger.error({ err }, 'cannot start ffmpeg'));
+  }
+
+  private startSupervisor(state: FlvStreamState): void {
+    const log = this.o.logger;
+    let next: { index: number; startNumber: number } | undefined;
+    const sup = new FfmpegSupervisor({
+      command: this.o.ffmpegPath,
+      args: () => {
+        next = { index: this.runCount++, startNumber: this.nextNumber };
+        return buildFfmpegArgs({
+          dir: this.o.dir,
+          hlsTime: this.o.hlsTime,
+          run: next.index,
+          startNumber: next.startNumber,
+        });
+      },
+      logger: log,
+      ...(this.o.restart ? { restart: this.o.restart } : {}),
+      ...(this.o.stop ? { stop: this.o.stop } : {}),
+      ...(this.o.spawn ? { spawn: this.o.spawn } : {}),
+    });
+    this.supervisor = sup;
+    sup.on('spawn', (stdin, _run, pid) => {
+      if (next === undefined) return;
+      this.beginRun(stdin, state, next.index, next.startNumber);
+      log.info({ pid, run: next.index, startNumber: next.startNumber }, 'ffmpeg started');
+    });
+    sup.on('exit', (exit) => {
+      this.endRun(exit.expected);
+      const fields = { pid: exit.pid, code: exit.code, signal: exit.signal, runtimeMs: exit.runtimeMs };
+      if (exit.expected) log.info(fields, 'ffmpeg exited');
+      else log.error({ ...fields, err: exit.error, lastOutput: exit.tail }, 'ffmpeg exited unexpectedly');
+    });
+    sup.on('restart', (attempt, delayMs) => {
+      this.restartCount++;
+      log.warn({ attempt, delayMs }, 'restarting ffmpeg');
+      this.o.events.restart?.(attempt, delayMs);
+    });
+    sup.on('give-up', (n, last) => {
+      const reason = last.error
+        ? `ffmpeg cannot start: ${last.error.message}`
+        : `ffmpeg crashed ${n + 1} times within the restart window`;
+      log.error({ restarts: n, lastOutput: last.tail }, `${reason}; giving up on this stream`);
+      this.o.events.fatal?.(reason);
+    });
+    sup.start();
+  }
+
+  private beginRun(stdin: Writable, state: FlvStreamState, index: number, startNumber: number): void {
+    // Held tags are copied into one reused buffer (FFmpeg's stdin is a pipe: done with a chunk once
+    // it calls back), so the socket buffers they came in are freed at once rather than kept alive
+    // through garbage collections for as long as the batch is held.
+    const writer = new BufferedFlvWriter(stdin, {
+      maxQueuedBytes: this.o.maxQueuedBytes,
+      onDrop: this.countDrop,
+      holdBufferBytes: DEFAULT_FEED_BATCH_BYTES,
+    });
+    writer.writeHeader(state.headerFlags());
+    for (const tag of state.primerTags(0)) writer.write(tag);
+    const playlist = new ProducerPlaylist({
+      dir: this.o.dir,
+      name: producerPlaylistName(index),
+      onSegments: (segments) => this.learn(run, segments),
+      logger: this.o.logger,
+      ...(this.o.watchDir ? { watchDir: this.o.watchDir } : {}),
+    });
+    const run: Run = {
+      index,
+      startNumber,
+      writer,
+      batch: new FeedBatch({
+        hasVideo: state.hasVideo,
+        hasAudio: state.hasAudio,
+        maxBytes: DEFAULT_FEED_BATCH_BYTES,
+        maxSpanMs: DEFAULT_FEED_BATCH_SPAN_MS,
+      }),
+      gate: state.createGate(),
+      rebaser: new TimestampRebaser(),
+      clock: new KeyframeClock(),
+      playlist,
+      elapsedMs: 0,
+      reported: 0,
+    };
+    this.run = run;
+    this.newestRun = run;
+    playlist.start();
+    const backlog = this.pending;
+    this.pending = this.newPending();
+    for (let tag = backlog.shift(); tag !== undefined; tag = backlog.shift()) {
+      this.feed(run, tag, tagRole(tag), this.pendingArrivals.get(tag) ?? this.now());
+    }
+    this.pendingArrivals = new WeakMap();
+    writer.flush();
+  }
+
+  /** FFmpeg's playlist listed `segments`: report those not reported yet, in order. */
+  private learn(run: Run, segments: readonly ProducedSegment[]): void {
+    // A run that exited while a newer one started: its numbers now belong to the newer run.
+    if (run !== this.newestRun) return;
+    for (const s of segments) {
+      if (s.number < run.startNumber + run.reported) continue;
+      const discontinuity = run.reported === 0 && this.reportedAny;
+      const startMs = run.elapsedMs;
+      const programDateTime = run.clock.arrivalAt(startMs) ?? this.now();
+      run.reported = s.number - run.startNumber + 1;
+      run.elapsedMs += s.duration * 1000;
+      this.nextNumber = s.number + 1;
+      this.reportedAny = true;
+      this.o.events.segment({ name: s.name, duration: s.duration, discontinuity, programDateTime });
+    }
+  }
+
+  private endRun(expected: boolean): void {
+    const run = this.run;
+    if (!run) return;
+    run.writer.close();
+    this.run = undefined;
+    // What FFmpeg wrote as it exited (the last segment of a clean stop), then its playlist goes.
+    const read = run.playlist
+      .finish()
+      .then(() => unlink(join(this.o.dir, producerPlaylistName(run.index))))
+      .catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.o.logger.warn({ err, expected }, 'ffmpeg playlist');
+      });
+    this.finalReads.push(read);
+    void read.finally(() => {
+      this.finalReads = this.finalReads.filter((r) => r !== read);
+    });
+  }
+
+  write(tag: FlvTag, role: TagRole): void {
+    if (tag.type === TagType.Script) return; // metadata reaches FFmpeg through the primer only
+    if (this.state === undefined) return; // closed: no publisher
+    const arrival = this.now();
+    const run = this.run;
+    if (run) {
+      this.feed(run, tag, role, arrival);
+      return;
+    }
+    if (role === 'video-keyframe') this.pendingArrivals.set(tag, arrival);
+    this.pending.push(tag);
+  }
+
+  private feed(run: Run, tag: FlvTag, role: TagRole, arrivalMs: number): void {
+    if (!run.gate.admit(tag)) return;
+    const track = tag.type === TagType.Video ? 'video' : 'audio';
+    const timestamp = run.rebaser.rebase(track, tag.timestamp);
+    if (role === 'video-keyframe') run.clock.note(timestamp, arrivalMs);
+    const out: FlvTag = { type: tag.type, timestamp, payload: tag.payload };
+    if (run.writer.hold(out) === 'dropped') return;
+    if (run.batch.add(out, role)) run.writer.flush();
+  }
+
+  /** Lets FFmpeg take what is still queued for it (bounded), so the publisher's last frames count. */
+  private async flushRun(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    this.run?.writer.flush(); // what the batch still holds
+    for (let run = this.run; run && run.writer.queuedTags > 0 && Date.now() < deadline; run = this.run) {
+      await new Promise<void>((resolve) => {
+        const stdin = run?.writer.streamWriter.destination;
+        const done = () => {
+          clearTimeout(timer);
+          stdin?.off('drain', done);
+          stdin?.off('close', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
+        stdin?.once('drain', done);
+        stdin?.once('close', done);
+      });
+      // BufferedFlvWriter refills stdin from its queue on the same 'drain'.
+    }
+  }
+
+  close(): Promise<void> {
+    this.state = undefined;
+    // The supervisor is read when this step runs: it may be created by a start queued before it.
+    const step = this.chain.then(async () => {
+      await this.flushRun(FLUSH_ON_CLOSE_MS);
+      await this.supervisor?.stop();
+      await Promise.all(this.finalReads);
+    });
+    this.chain = step.catch((err: unknown) => this.o.logger.error({ err }, 'error stopping ffmpeg'));
+    return step;
+  }
+
+  killNow(): void {
+    this.supervisor?.killNow();
+  }
+}
