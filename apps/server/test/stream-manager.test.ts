@@ -1,62 +1,34 @@
 /**
  * The stream manager and its streams with fake timers and fakes at the producer and directory
- * seams: one publisher per username, takeover, reconnect grace, ending and cleanup, codec
- * admission, shutdown, what the registry reports, and the playlist the producer's segments build.
+ * seams: one publisher per username, takeover, reconnect grace, ending and cleanup, shutdown,
+ * viewers, what the registry reports, and the playlist the producer's segments build (codec
+ * admission: codec-admission.test.ts).
  */
 import type { FlvStreamState } from '@org/flv';
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseMediaPlaylist } from '../src/hls/playlist';
-import { displayLevel, ffmpegVersionNumber } from '../src/streams/codec-admission';
 import { PublishRefusal } from '../src/streams/live-stream';
 import type { PublishSession } from '../src/streams/publisher-session';
-import { StreamManager, type StreamManagerOptions } from '../src/streams/stream-manager';
+import type { StreamManager, StreamManagerOptions } from '../src/streams/stream-manager';
 import {
   AAC_CONFIG,
   AAC_FRAME,
-  AV1_CONFIG,
   AVC_CONFIG,
-  FakeDir,
-  FakeProducer,
+  type FakeDir,
+  type FakeProducer,
   FakePublisher,
-  HEVC_CONFIG,
   INTER,
   KEYFRAME,
   startPublish as start,
 } from './helpers/fake-stream-parts';
-
-const logger = pino({ level: 'silent' });
+import { type MadeStream, makeManager } from './helpers/manager-harness';
 
 /** Per stream created: its fake producer, its fake directory and their shared call log. */
-let made: { producer: FakeProducer; dir: FakeDir; calls: string[] }[];
+let made: MadeStream[];
 let manager: StreamManager;
 
 function make(opts: Partial<StreamManagerOptions> = {}) {
-  made = [];
-  const pending: { dir?: FakeDir; calls: string[] }[] = [];
-  manager = new StreamManager({
-    outputDir: '/srv/hls',
-    reconnectGraceMs: 5000,
-    cleanupDelayMs: 2000,
-    takeover: false,
-    hlsTime: 1,
-    hlsListSize: 3,
-    ffmpegVersion: 'ffmpeg version 5.1.9-0+deb12u1 Copyright (c) 2000-2026 the FFmpeg developers',
-    logger,
-    createDir: (path) => {
-      const calls: string[] = [];
-      const dir = new FakeDir(path, calls);
-      pending.push({ dir, calls });
-      return dir;
-    },
-    createProducer: (path, events) => {
-      const p = pending.shift() as { dir: FakeDir; calls: string[] };
-      const producer = new FakeProducer(path, events, p.calls);
-      made.push({ producer, dir: p.dir, calls: p.calls });
-      return producer;
-    },
-    ...opts,
-  });
+  ({ manager, made } = makeManager(opts));
   return manager;
 }
 
@@ -340,50 +312,6 @@ describe('the playlist the producer builds', () => {
   });
 });
 
-describe('codec admission', () => {
-  it.each([
-    ['HEVC', HEVC_CONFIG, 'hvc1'],
-    ['AV1', AV1_CONFIG, 'av01'],
-  ])('refuses Enhanced RTMP %s on FFmpeg 5.1 with a status naming the codec', async (_name, config, fourCc) => {
-    make();
-    const p = new FakePublisher('c1');
-    const s = await manager.publish({ username: 'alice', app: 'a', publisher: p });
-    s.video(0, config);
-    s.video(0, config);
-    expect(p.disconnects).toHaveLength(1);
-    const status = p.disconnects[0]?.status;
-    expect(status?.code).toBe('NetStream.Publish.Rejected');
-    expect(status?.description).toContain(fourCc);
-    expect(status?.description).toMatch(/FFmpeg ≥ 6\.1.*5\.1\.9/);
-    s.end('NetStream.Publish.Rejected');
-    expect(calls(0)).toEqual([]);
-    expect(manager.get('alice')).toBeUndefined();
-  });
-
-  it('admits HEVC when the FFmpeg in use is new enough', async () => {
-    make({ ffmpegVersion: 'ffmpeg version 7.1 Copyright (c) 2000-2024' });
-    const p = new FakePublisher('c1');
-    const s = await manager.publish({ username: 'alice', app: 'a', publisher: p });
-    s.video(0, HEVC_CONFIG);
-    expect(p.disconnects).toEqual([]);
-  });
-
-  it('passes MP3 audio through', async () => {
-    make();
-    const p = new FakePublisher('c1');
-    const s = await manager.publish({ username: 'alice', app: 'a', publisher: p });
-    // SoundFormat 2 (MP3), 44 kHz, 16 bit, stereo; an MPEG-1 Layer III header at 128 kb/s.
-    s.audio(0, Uint8Array.from([0x2f, 0xff, 0xfb, 0x90, 0x64, 0, 0, 0]));
-    expect(p.disconnects).toEqual([]);
-    expect(manager.get('alice')?.codecs.audio).toEqual({ codec: 'mp3', sampleRate: 44100, channels: 2 });
-  });
-
-  it('reads the version number from the -version line', () => {
-    expect(ffmpegVersionNumber('ffmpeg version 5.1.9-0+deb12u1 Copyright (c) 2000-2026')).toBe('5.1.9-0+deb12u1');
-    expect(ffmpegVersionNumber('ffmpeg version n7.1 Copyright')).toBe('n7.1');
-  });
-});
-
 describe('shutdown', () => {
   it('disconnects publishers, ends every playlist and keeps the files', async () => {
     make();
@@ -424,16 +352,5 @@ describe('viewers', () => {
     now.t += 31_000;
     manager.hls('alice')?.noteViewer('v3');
     expect(manager.get('alice')?.viewers).toBe(1);
-  });
-});
-
-describe('displayLevel', () => {
-  it('writes H.264 and HEVC levels as people read them', () => {
-    expect(displayLevel('h264', 13)).toBe('1.3');
-    expect(displayLevel('h264', 30)).toBe('3.0');
-    expect(displayLevel('h264', 51)).toBe('5.1');
-    expect(displayLevel('hevc', 93)).toBe('3.1');
-    expect(displayLevel('hevc', 120)).toBe('4.0');
-    expect(displayLevel('av1', 8)).toBe('8');
   });
 });
