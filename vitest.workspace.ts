@@ -5,4 +5,11 @@
  * passes it as `test.projects`, and `scripts/run-tests.mjs` fails the run when any
  * project listed here ran no test.
  */
-export default ['packages/rtmp', 'packages/flv', 'packages/auth', 'apps/server', 'apps/server/vitest.e2e.config.ts'];
+export default [
+  'packages/rtmp',
+  'packages/flv',
+  'packages/auth',
+  'packages/errors',
+  'apps/server',
+  'apps/server/vitest.e2e.config.ts',
+];

@@ -3,8 +3,10 @@
  * `Symbol.for` lets `isAuthError` work across duplicate installs of the package.
  *
  * Only configuration problems are thrown. A refused publish is not an error: `authorize()`
- * resolves to `{ allowed: false, code, reason, status }` (see `AuthDenyCode`).
+ * resolves to `{ allowed: false, code, reason, status }` (see `AuthDenyCode`). The base is the shared
+ * {@link CodedError}.
  */
+import { CodedError, type CodedErrorOptions, hasErrorBrand, markError } from '@org/errors';
 
 const kAuthError = Symbol.for('@org/auth.error');
 
@@ -31,20 +33,18 @@ export type AuthConfigErrorCode =
   | 'ERR_AUTH_CONFIG_CIDR';
 
 /** Base class of every error this package throws. */
-export class AuthError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class AuthError extends CodedError<AuthConfigErrorCode> {
+  constructor(code: AuthConfigErrorCode, message: string, options?: CodedErrorOptions) {
+    super(code, message, options);
     this.name = 'AuthError';
-    this.code = code;
-    Object.defineProperty(this, kAuthError, { value: true });
+    markError(this, kAuthError);
   }
 }
 
 /** The configuration (patterns, keys, secrets, webhook, CIDRs, limits) is invalid. Thrown once, at load. */
 export class AuthConfigError extends AuthError {
   declare readonly code: AuthConfigErrorCode;
-  constructor(code: AuthConfigErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: AuthConfigErrorCode, message: string, options?: CodedErrorOptions) {
     super(code, message, options);
     this.name = 'AuthConfigError';
   }
@@ -52,7 +52,7 @@ export class AuthConfigError extends AuthError {
 
 /** True for any error created by this package, even from another copy of it. */
 export function isAuthError(err: unknown): err is AuthError {
-  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[kAuthError] === true;
+  return hasErrorBrand(err, kAuthError);
 }
 
 /** True for an `AuthConfigError`, even from another copy of this package. */

@@ -1,12 +1,22 @@
+/**
+ * @org/auth public API: publish authorization for an RTMP ingest (URL patterns, stream keys, signed
+ * URLs, webhook, IP lists) and the username rule HTTP routes share with it. Every name here is
+ * deliberate and listed in README.md ("API"); `test/public-api.txt` pins the runtime names.
+ *
+ * Internals stay out: IP/CIDR parsing, single-pattern compilation, the signed string, scrypt
+ * parameters, the webhook's reserved fields, option checking.
+ */
+
+// ---- usernames and path segments ---------------------------------------------------------------
 export {
   compileCharset,
-  DEFAULT_SEGMENT_CHARSET,
   DEFAULT_USERNAME_CHARSET,
   defaultUsernameCharset,
   isSafeSegment,
   isSafeUsername,
   type SegmentCharset,
 } from './charset';
+// ---- errors and deny codes ---------------------------------------------------------------------
 export {
   AuthConfigError,
   type AuthConfigErrorCode,
@@ -17,7 +27,7 @@ export {
   isAuthConfigError,
   isAuthError,
 } from './errors';
-export { type CidrRange, compileIpRules, type IpListConfig, type IpRules, parseCidr, parseIpAddress } from './ip-list';
+export type { IpListConfig } from './ip-list';
 export {
   type AuthLimits,
   DEFAULT_MAX_INPUT_LENGTH,
@@ -25,19 +35,18 @@ export {
   DEFAULT_MAX_QUERY_VALUE_LENGTH,
   DEFAULT_MAX_SEGMENT_LENGTH,
   DEFAULT_MAX_SEGMENTS,
-  MAX_REGEX_SOURCE_LENGTH,
 } from './limits';
+
+// ---- the pattern step alone --------------------------------------------------------------------
 export {
   type CompiledPattern,
-  compilePattern,
   compilePatterns,
-  KEY_VARIABLE,
   type LiteralSegment,
   type PatternSegment,
   type PatternSet,
-  USERNAME_VARIABLE,
   type VariableSegment,
 } from './pattern';
+// ---- the authorizer ----------------------------------------------------------------------------
 export {
   type AuthAllowed,
   type AuthDecision,
@@ -60,11 +69,11 @@ export {
 } from './publish-path';
 export {
   DEFAULT_CLOCK_SKEW_SECONDS,
-  publishSignatureInput,
   type SignedPublishUrl,
   type SigningSecret,
   type SignPublishUrlOptions,
   signPublishUrl,
 } from './signed-url';
-export { hashStreamKey, SCRYPT_PARAMS } from './stream-key';
-export { DEFAULT_WEBHOOK_TIMEOUT_MS, WEBHOOK_RESERVED_FIELDS, type WebhookConfig } from './webhook';
+// ---- making credentials: stored key hashes, signed URLs ----------------------------------------
+export { hashStreamKey } from './stream-key';
+export { DEFAULT_WEBHOOK_TIMEOUT_MS, type WebhookConfig } from './webhook';

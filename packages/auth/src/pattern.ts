@@ -59,6 +59,12 @@ function patternError(code: AuthConfigErrorCode, source: string, message: string
   return new AuthConfigError(code, `pattern ${quote(source, 120)}: ${message}`);
 }
 
+/** A segment read from a pattern, and the offset just after it. */
+interface SegmentRead {
+  segment: PatternSegment;
+  end: number;
+}
+
 /**
  * Parses and validates one pattern.
  * @throws AuthConfigError with an `ERR_AUTH_PATTERN_*` code naming the problem.
@@ -80,98 +86,10 @@ export function compilePattern(source: string, limits: ResolvedLimits = resolveL
     if (pos >= source.length || source[pos] === '/') {
       throw patternError('ERR_AUTH_PATTERN_EMPTY_SEGMENT', source, `empty segment at offset ${pos}`);
     }
-    if (source[pos] === '{') {
-      const start = pos;
-      pos++;
-      const nameStart = pos;
-      while (pos < source.length && source[pos] !== ':' && source[pos] !== '}' && source[pos] !== '{') pos++;
-      if (pos >= source.length) {
-        throw patternError('ERR_AUTH_PATTERN_UNBALANCED_BRACES', source, `"{" at offset ${start} is never closed`);
-      }
-      if (source[pos] === '{') {
-        throw patternError('ERR_AUTH_PATTERN_UNBALANCED_BRACES', source, `unexpected "{" at offset ${pos}`);
-      }
-      const name = source.slice(nameStart, pos);
-      if (!VARIABLE_NAME.test(name)) {
-        throw patternError(
-          'ERR_AUTH_PATTERN_VARIABLE_NAME',
-          source,
-          `invalid variable name ${quote(name)} (letters, digits and "_", not starting with a digit, at most 32)`,
-        );
-      }
-      if (seen.has(name)) {
-        throw patternError('ERR_AUTH_PATTERN_DUPLICATE_VARIABLE', source, `variable {${name}} appears twice`);
-      }
-      seen.add(name);
-      let regexSource = DEFAULT_SEGMENT_CHARSET;
-      if (source[pos] === ':') {
-        pos++;
-        const regexStart = pos;
-        let depth = 0;
-        let inClass = false;
-        while (pos < source.length) {
-          const c = source[pos];
-          if (c === '\\') {
-            pos += 2;
-            continue;
-          }
-          if (inClass) {
-            if (c === ']') inClass = false;
-          } else if (c === '[') inClass = true;
-          else if (c === '{') depth++;
-          else if (c === '}') {
-            if (depth === 0) break;
-            depth--;
-          }
-          pos++;
-        }
-        if (pos >= source.length) {
-          throw patternError('ERR_AUTH_PATTERN_UNBALANCED_BRACES', source, `"{" at offset ${start} is never closed`);
-        }
-        regexSource = source.slice(regexStart, pos);
-      }
-      pos++; // the closing }
-      const charset = compileCharset(regexSource, {
-        maxLength: limits.maxSegmentLength,
-        label: `pattern ${quote(source, 120)} variable {${name}}`,
-      });
-      segments.push({ kind: 'variable', name, charset });
-    } else {
-      const start = pos;
-      while (pos < source.length && source[pos] !== '/') {
-        const c = source[pos]!;
-        if (c === '}') {
-          throw patternError('ERR_AUTH_PATTERN_UNBALANCED_BRACES', source, `"}" at offset ${pos} closes nothing`);
-        }
-        if (c === '{') {
-          throw patternError(
-            'ERR_AUTH_PATTERN_SYNTAX',
-            source,
-            `"{" at offset ${pos}: a variable must be a whole segment`,
-          );
-        }
-        if (!isUnreservedCode(c.charCodeAt(0))) {
-          throw patternError(
-            'ERR_AUTH_PATTERN_SYNTAX',
-            source,
-            `unsupported character ${quote(c)} at offset ${pos} (literals use A-Z a-z 0-9 . _ ~ -)`,
-          );
-        }
-        pos++;
-      }
-      const value = source.slice(start, pos);
-      if (isDotOnly(value)) {
-        throw patternError('ERR_AUTH_PATTERN_LITERAL', source, `literal segment ${quote(value)} is a relative path`);
-      }
-      if (value.length > limits.maxSegmentLength) {
-        throw patternError(
-          'ERR_AUTH_PATTERN_LITERAL',
-          source,
-          `literal segment longer than maxSegmentLength ${limits.maxSegmentLength}`,
-        );
-      }
-      segments.push({ kind: 'literal', value });
-    }
+    const read =
+      source[pos] === '{' ? readVariableSegment(source, pos, seen, limits) : readLiteralSegment(source, pos, limits);
+    segments.push(read.segment);
+    pos = read.end;
     if (pos >= source.length) break;
     if (source[pos] === '}') {
       throw patternError('ERR_AUTH_PATTERN_UNBALANCED_BRACES', source, `"}" at offset ${pos} closes nothing`);
@@ -189,6 +107,121 @@ export function compilePattern(source: string, limits: ResolvedLimits = resolveL
   if (segments.length > limits.maxSegments) {
     throw patternError('ERR_AUTH_PATTERN_SYNTAX', source, `more than maxSegments ${limits.maxSegments} segments`);
   }
+  const { userIndex, keyIndex } = checkVariablePositions(source, segments);
+  const usernameSegment = segments[userIndex] as VariableSegment;
+  return Object.freeze({
+    source,
+    segments: Object.freeze(segments),
+    usernameCharset: usernameSegment.charset,
+    hasKeySegment: keyIndex >= 0,
+  });
+}
+
+/** A `{name}` or `{name:regex}` segment starting at `source[start]` (the "{"). */
+function readVariableSegment(source: string, start: number, seen: Set<string>, limits: ResolvedLimits): SegmentRead {
+  let pos = start + 1;
+  const nameStart = pos;
+  while (pos < source.length && source[pos] !== ':' && source[pos] !== '}' && source[pos] !== '{') pos++;
+  if (pos >= source.length) {
+    throw patternError('ERR_AUTH_PATTERN_UNBALANCED_BRACES', source, `"{" at offset ${start} is never closed`);
+  }
+  if (source[pos] === '{') {
+    throw patternError('ERR_AUTH_PATTERN_UNBALANCED_BRACES', source, `unexpected "{" at offset ${pos}`);
+  }
+  const name = source.slice(nameStart, pos);
+  if (!VARIABLE_NAME.test(name)) {
+    throw patternError(
+      'ERR_AUTH_PATTERN_VARIABLE_NAME',
+      source,
+      `invalid variable name ${quote(name)} (letters, digits and "_", not starting with a digit, at most 32)`,
+    );
+  }
+  if (seen.has(name)) {
+    throw patternError('ERR_AUTH_PATTERN_DUPLICATE_VARIABLE', source, `variable {${name}} appears twice`);
+  }
+  seen.add(name);
+  let regexSource = DEFAULT_SEGMENT_CHARSET;
+  if (source[pos] === ':') {
+    const regexStart = pos + 1;
+    pos = findRegexEnd(source, regexStart, start);
+    regexSource = source.slice(regexStart, pos);
+  }
+  const charset = compileCharset(regexSource, {
+    maxLength: limits.maxSegmentLength,
+    label: `pattern ${quote(source, 120)} variable {${name}}`,
+  });
+  return { segment: { kind: 'variable', name, charset }, end: pos + 1 }; // + 1: the closing }
+}
+
+/**
+ * Offset of the "}" that closes a variable's regex starting at `from`: braces inside the regex
+ * (quantifiers) nest, and neither escapes nor character classes count.
+ */
+function findRegexEnd(source: string, from: number, variableStart: number): number {
+  let pos = from;
+  let depth = 0;
+  let inClass = false;
+  while (pos < source.length) {
+    const c = source[pos];
+    if (c === '\\') {
+      pos += 2;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+    } else if (c === '[') inClass = true;
+    else if (c === '{') depth++;
+    else if (c === '}') {
+      if (depth === 0) break;
+      depth--;
+    }
+    pos++;
+  }
+  if (pos >= source.length) {
+    throw patternError('ERR_AUTH_PATTERN_UNBALANCED_BRACES', source, `"{" at offset ${variableStart} is never closed`);
+  }
+  return pos;
+}
+
+/** A literal segment starting at `source[start]`: unreserved characters only, not "." or "..". */
+function readLiteralSegment(source: string, start: number, limits: ResolvedLimits): SegmentRead {
+  let pos = start;
+  while (pos < source.length && source[pos] !== '/') {
+    const c = source[pos]!;
+    if (c === '}') {
+      throw patternError('ERR_AUTH_PATTERN_UNBALANCED_BRACES', source, `"}" at offset ${pos} closes nothing`);
+    }
+    if (c === '{') {
+      throw patternError('ERR_AUTH_PATTERN_SYNTAX', source, `"{" at offset ${pos}: a variable must be a whole segment`);
+    }
+    if (!isUnreservedCode(c.charCodeAt(0))) {
+      throw patternError(
+        'ERR_AUTH_PATTERN_SYNTAX',
+        source,
+        `unsupported character ${quote(c)} at offset ${pos} (literals use A-Z a-z 0-9 . _ ~ -)`,
+      );
+    }
+    pos++;
+  }
+  const value = source.slice(start, pos);
+  if (isDotOnly(value)) {
+    throw patternError('ERR_AUTH_PATTERN_LITERAL', source, `literal segment ${quote(value)} is a relative path`);
+  }
+  if (value.length > limits.maxSegmentLength) {
+    throw patternError(
+      'ERR_AUTH_PATTERN_LITERAL',
+      source,
+      `literal segment longer than maxSegmentLength ${limits.maxSegmentLength}`,
+    );
+  }
+  return { segment: { kind: 'literal', value }, end: pos };
+}
+
+/** Checks that {username} ends the pattern, or precedes a final {key}; returns both indexes (-1: no key). */
+function checkVariablePositions(
+  source: string,
+  segments: readonly PatternSegment[],
+): { userIndex: number; keyIndex: number } {
   const indexOf = (name: string) => segments.findIndex((s) => s.kind === 'variable' && s.name === name);
   const userIndex = indexOf(USERNAME_VARIABLE);
   const keyIndex = indexOf(KEY_VARIABLE);
@@ -205,13 +238,7 @@ export function compilePattern(source: string, limits: ResolvedLimits = resolveL
       '{username} must be the last segment, or directly before a final {key}',
     );
   }
-  const usernameSegment = segments[userIndex] as VariableSegment;
-  return Object.freeze({
-    source,
-    segments: Object.freeze(segments),
-    usernameCharset: usernameSegment.charset,
-    hasKeySegment: keyIndex >= 0,
-  });
+  return { userIndex, keyIndex };
 }
 
 /**

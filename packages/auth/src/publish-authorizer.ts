@@ -8,22 +8,21 @@
  * failing check decides. `authorize` never throws and never allows on an unexpected error.
  */
 import type { SegmentCharset } from './charset';
-import { isSafeSegment } from './charset';
-import { AuthConfigError, type AuthDenyCode, type AuthDenyStatus, DENY_STATUS } from './errors';
+import {
+  checkControlsFitTogether,
+  type ResolvedStreamKeys,
+  resolveSignedUrls,
+  resolveStreamKeys,
+} from './control-config';
+import { type AuthDenyCode, type AuthDenyStatus, DENY_STATUS } from './errors';
 import { quote } from './escape';
 import { compileIpRules, type IpListConfig, type IpRules } from './ip-list';
 import type { AuthLimits } from './limits';
 import { checkOptions } from './options';
 import { compilePatterns, type PatternSet } from './pattern';
-import { matchPublishPath } from './publish-path';
-import {
-  DEFAULT_CLOCK_SKEW_SECONDS,
-  type SignatureVerifier,
-  type SigningSecret,
-  secretBytes,
-  verifyPublishSignature,
-} from './signed-url';
-import { parseStoredKeyHash, type StoredKeyHash, verifyStreamKey } from './stream-key';
+import { matchPublishPath, type PublishPathMatch } from './publish-path';
+import { type SigningSecret, verifyPublishSignature } from './signed-url';
+import { type StoredKeyHash, verifyStreamKey } from './stream-key';
 import {
   buildWebhookBody,
   callPublishWebhook,
@@ -143,91 +142,6 @@ export interface PublishAuthorizer {
   readonly patterns: PatternSet;
 }
 
-const QUERY_PARAM_NAME = /^[A-Za-z0-9_.~-]{1,64}$/;
-
-function paramName(value: unknown, fallback: string, where: string): string {
-  const name = value ?? fallback;
-  if (typeof name !== 'string' || !QUERY_PARAM_NAME.test(name)) {
-    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', `${where} must match [A-Za-z0-9_.~-]{1,64}`);
-  }
-  return name;
-}
-
-interface ResolvedStreamKeys {
-  readonly queryParam: string;
-  lookup(username: string): Promise<readonly StoredKeyHash[]>;
-}
-
-function toList(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [value];
-}
-
-function resolveStreamKeys(config: StreamKeysConfig): ResolvedStreamKeys {
-  checkOptions(config, ['keys', 'queryParam'], 'streamKeys');
-  const queryParam = paramName(config.queryParam, 'key', 'streamKeys.queryParam');
-  const { keys } = config;
-  if (typeof keys === 'function') {
-    return {
-      queryParam,
-      async lookup(username) {
-        const found = await keys(username);
-        if (found === undefined) return [];
-        return toList(found).map((h, i) => parseStoredKeyHash(h, `stream key lookup result ${i}`));
-      },
-    };
-  }
-  if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) {
-    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'streamKeys.keys must be an object or a function');
-  }
-  // A Map, so usernames such as "constructor" or "__proto__" never reach Object.prototype.
-  const table = new Map<string, readonly StoredKeyHash[]>();
-  for (const [username, hashes] of Object.entries(keys)) {
-    if (!isSafeSegment(username)) {
-      throw new AuthConfigError(
-        'ERR_AUTH_CONFIG_INVALID',
-        `streamKeys.keys: ${quote(username)} is not a valid username`,
-      );
-    }
-    const list = toList(hashes);
-    if (list.length === 0) {
-      throw new AuthConfigError('ERR_AUTH_CONFIG_KEY_HASH', `streamKeys.keys[${quote(username)}] has no hash`);
-    }
-    table.set(
-      username,
-      Object.freeze(list.map((h, i) => parseStoredKeyHash(h, `streamKeys.keys[${quote(username)}][${i}]`))),
-    );
-  }
-  return { queryParam, lookup: async (username) => table.get(username) ?? [] };
-}
-
-function resolveSignedUrls(config: SignedUrlsConfig): SignatureVerifier {
-  checkOptions(
-    config,
-    ['secret', 'clockSkewSeconds', 'maxTtlSeconds', 'now', 'expiresParam', 'sigParam'],
-    'signedUrls',
-  );
-  const list = Array.isArray(config.secret) ? config.secret : [config.secret];
-  if (list.length === 0) throw new AuthConfigError('ERR_AUTH_CONFIG_SECRET', 'signedUrls.secret: no secret given');
-  const secrets = list.map((s, i) => secretBytes(s, `signedUrls.secret[${i}]`));
-  const clockSkewSeconds = config.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
-  if (!Number.isInteger(clockSkewSeconds) || clockSkewSeconds < 0 || clockSkewSeconds > 3600) {
-    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'signedUrls.clockSkewSeconds must be an integer in [0, 3600]');
-  }
-  const { maxTtlSeconds } = config;
-  if (maxTtlSeconds !== undefined && (!Number.isInteger(maxTtlSeconds) || maxTtlSeconds < 1)) {
-    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'signedUrls.maxTtlSeconds must be a positive integer');
-  }
-  const now = config.now ?? Date.now;
-  if (typeof now !== 'function')
-    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'signedUrls.now must be a function');
-  const expiresParam = paramName(config.expiresParam, 'expires', 'signedUrls.expiresParam');
-  const sigParam = paramName(config.sigParam, 'sig', 'signedUrls.sigParam');
-  if (expiresParam === sigParam) {
-    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'signedUrls.expiresParam and sigParam must differ');
-  }
-  return Object.freeze({ secrets, clockSkewSeconds, maxTtlSeconds, now, expiresParam, sigParam });
-}
-
 function deny(code: AuthDenyCode, reason: string, cause?: unknown): AuthDenied {
   const decision: { allowed: false; code: AuthDenyCode; reason: string; status: AuthDenyStatus; cause?: unknown } = {
     allowed: false,
@@ -247,6 +161,75 @@ function optionalField(value: unknown, max: number): string | undefined | false 
   return value;
 }
 
+/** The request's optional fields, checked against the input limit; null when one is malformed. */
+function requestFields(request: PublishRequest, max: number): WebhookRequestFields | null {
+  const tcurl = optionalField(request.tcUrl, max);
+  const flashver = optionalField(request.flashVer, max);
+  const clientid = optionalField(request.clientId, max);
+  const type = optionalField(request.publishType, 64);
+  const addr = optionalField(request.clientAddress, 64);
+  if (tcurl === false || flashver === false || clientid === false || type === false || addr === false) return null;
+  return { tcurl, flashver, clientid, type, addr };
+}
+
+/** The optional request fields the webhook receives. */
+interface WebhookRequestFields {
+  tcurl: string | undefined;
+  flashver: string | undefined;
+  clientid: string | undefined;
+  type: string | undefined;
+  addr: string | undefined;
+}
+
+/** The stream-key step: exactly one key (path or query), checked against the stored hashes. */
+async function checkStreamKey(streamKeys: ResolvedStreamKeys, match: PublishPathMatch): Promise<AuthDenied | null> {
+  const queryKey = Object.hasOwn(match.query, streamKeys.queryParam) ? match.query[streamKeys.queryParam] : undefined;
+  if (match.pathKey !== undefined && queryKey !== undefined) {
+    return deny('ERR_AUTH_BAD_KEY', 'the stream key is given twice (path and query)');
+  }
+  const key = match.pathKey ?? queryKey;
+  if (key === undefined || key === '') return deny('ERR_AUTH_MISSING_KEY', 'a stream key is required');
+  let stored: readonly StoredKeyHash[];
+  try {
+    stored = await streamKeys.lookup(match.username);
+  } catch (err) {
+    return deny('ERR_AUTH_KEY_LOOKUP_FAILED', 'the stream key could not be checked', err);
+  }
+  if (!(await verifyStreamKey(key, stored))) return deny('ERR_AUTH_BAD_KEY', 'invalid stream key');
+  return null;
+}
+
+/**
+ * The webhook step: undefined when it allows the publish as matched, the new name when it renames
+ * the stream (which must satisfy the matched pattern's username rule), or the refusal.
+ */
+async function askWebhook(
+  webhook: ResolvedWebhook,
+  match: PublishPathMatch,
+  fields: WebhookRequestFields,
+  usernameCharset: SegmentCharset,
+): Promise<string | undefined | AuthDenied> {
+  const reserved = Object.keys(match.query).find((k) => WEBHOOK_RESERVED_FIELDS.includes(k));
+  if (reserved !== undefined) {
+    return deny('ERR_AUTH_BAD_QUERY', `query parameter ${quote(reserved)} is reserved for the publish webhook`);
+  }
+  const { addr, clientid, flashver, tcurl, type } = fields;
+  const body = buildWebhookBody(
+    { addr, clientid, app: match.rawApp, flashver, tcurl, name: match.rawName, type: type ?? 'live' },
+    match.query,
+  );
+  const outcome = await callPublishWebhook(webhook, body);
+  if (outcome.kind === 'deny') return deny(outcome.code, outcome.reason, outcome.cause);
+  if (outcome.kind !== 'rename') return undefined;
+  if (!usernameCharset.test(outcome.location)) {
+    return deny(
+      'ERR_AUTH_WEBHOOK_BAD_REDIRECT',
+      `publish webhook renamed the stream to ${quote(outcome.location)}, which is not a valid username`,
+    );
+  }
+  return outcome.location;
+}
+
 /**
  * Validates `config` once and returns the authorizer.
  * @throws AuthConfigError for any invalid pattern, limit, key hash, secret, webhook setting or CIDR.
@@ -261,30 +244,7 @@ export function createPublishAuthorizer(config: PublishAuthConfig): PublishAutho
   const ipRules: IpRules | undefined =
     config.ip === undefined ? undefined : compileIpRules(checkOptions(config.ip, ['allow', 'deny'], 'ip'));
 
-  const keyPattern = set.patterns.find((p) => p.hasKeySegment);
-  if (keyPattern && !streamKeys) {
-    throw new AuthConfigError(
-      'ERR_AUTH_PATTERN_KEY_UNVERIFIED',
-      `pattern ${quote(keyPattern.source, 120)} has a {key} segment but streamKeys is not configured`,
-    );
-  }
-  if (
-    streamKeys &&
-    signed &&
-    (streamKeys.queryParam === signed.sigParam || streamKeys.queryParam === signed.expiresParam)
-  ) {
-    throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'streamKeys.queryParam collides with a signedUrls parameter');
-  }
-  if (webhook) {
-    for (const name of [streamKeys?.queryParam, signed?.expiresParam, signed?.sigParam]) {
-      if (name !== undefined && WEBHOOK_RESERVED_FIELDS.includes(name)) {
-        throw new AuthConfigError(
-          'ERR_AUTH_CONFIG_INVALID',
-          `query parameter ${quote(name)} collides with a webhook field`,
-        );
-      }
-    }
-  }
+  checkControlsFitTogether(set, streamKeys, signed, webhook);
   const credentialParams = new Set<string>();
   if (streamKeys) credentialParams.add(streamKeys.queryParam);
   if (signed) credentialParams.add(signed.sigParam);
@@ -301,13 +261,8 @@ export function createPublishAuthorizer(config: PublishAuthConfig): PublishAutho
     if (!match.matched) return deny(match.code, match.reason);
     const pattern = set.patterns[match.patternIndex]!;
 
-    const max = set.limits.maxInputLength;
-    const tcurl = optionalField(request.tcUrl, max);
-    const flashver = optionalField(request.flashVer, max);
-    const clientid = optionalField(request.clientId, max);
-    const type = optionalField(request.publishType, 64);
-    const addr = optionalField(request.clientAddress, 64);
-    if (tcurl === false || flashver === false || clientid === false || type === false || addr === false) {
+    const fields = requestFields(request, set.limits.maxInputLength);
+    if (fields === null) {
       return deny(
         'ERR_AUTH_BAD_NAME',
         'malformed or over-long tcUrl, flashVer, clientId, publishType or clientAddress',
@@ -315,21 +270,8 @@ export function createPublishAuthorizer(config: PublishAuthConfig): PublishAutho
     }
 
     if (streamKeys) {
-      const queryKey = Object.hasOwn(match.query, streamKeys.queryParam)
-        ? match.query[streamKeys.queryParam]
-        : undefined;
-      if (match.pathKey !== undefined && queryKey !== undefined) {
-        return deny('ERR_AUTH_BAD_KEY', 'the stream key is given twice (path and query)');
-      }
-      const key = match.pathKey ?? queryKey;
-      if (key === undefined || key === '') return deny('ERR_AUTH_MISSING_KEY', 'a stream key is required');
-      let stored: readonly StoredKeyHash[];
-      try {
-        stored = await streamKeys.lookup(match.username);
-      } catch (err) {
-        return deny('ERR_AUTH_KEY_LOOKUP_FAILED', 'the stream key could not be checked', err);
-      }
-      if (!(await verifyStreamKey(key, stored))) return deny('ERR_AUTH_BAD_KEY', 'invalid stream key');
+      const refusal = await checkStreamKey(streamKeys, match);
+      if (refusal) return refusal;
     }
 
     if (signed) {
@@ -340,25 +282,11 @@ export function createPublishAuthorizer(config: PublishAuthConfig): PublishAutho
     let username = match.username;
     let streamName = match.name;
     if (webhook) {
-      const reserved = Object.keys(match.query).find((k) => WEBHOOK_RESERVED_FIELDS.includes(k));
-      if (reserved !== undefined) {
-        return deny('ERR_AUTH_BAD_QUERY', `query parameter ${quote(reserved)} is reserved for the publish webhook`);
-      }
-      const body = buildWebhookBody(
-        { addr, clientid, app: match.rawApp, flashver, tcurl, name: match.rawName, type: type ?? 'live' },
-        match.query,
-      );
-      const outcome = await callPublishWebhook(webhook, body);
-      if (outcome.kind === 'deny') return deny(outcome.code, outcome.reason, outcome.cause);
-      if (outcome.kind === 'rename') {
-        if (!pattern.usernameCharset.test(outcome.location)) {
-          return deny(
-            'ERR_AUTH_WEBHOOK_BAD_REDIRECT',
-            `publish webhook renamed the stream to ${quote(outcome.location)}, which is not a valid username`,
-          );
-        }
-        username = outcome.location;
-        streamName = outcome.location;
+      const outcome = await askWebhook(webhook, match, fields, pattern.usernameCharset);
+      if (typeof outcome === 'object') return outcome;
+      if (outcome !== undefined) {
+        username = outcome;
+        streamName = outcome;
       }
     }
 

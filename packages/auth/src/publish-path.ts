@@ -248,6 +248,25 @@ function tryPattern(pattern: CompiledPattern, segments: readonly string[]): Map<
   return vars;
 }
 
+/** Each raw path segment percent-decoded once and checked (not empty, no dot segment, within limits). */
+function decodeSegments(rawSegments: readonly string[], limits: ResolvedLimits): string[] | PublishPathRefusal {
+  const segments: string[] = [];
+  for (const raw of rawSegments) {
+    if (raw === '') return refuse('ERR_AUTH_BAD_NAME', 'empty path segment ("//")');
+    const decoded = percentDecodeOnce(raw);
+    if (decoded === undefined)
+      return refuse('ERR_AUTH_BAD_NAME', `segment ${quote(raw)} has an invalid percent escape`);
+    const problem = decodedProblem(decoded, false);
+    if (problem) return refuse('ERR_AUTH_BAD_NAME', `segment ${quote(raw)} contains ${problem}`);
+    if (isDotOnly(decoded)) return refuse('ERR_AUTH_BAD_NAME', `segment ${quote(raw)} is a relative path segment`);
+    if (decoded.length > limits.maxSegmentLength) {
+      return refuse('ERR_AUTH_BAD_NAME', `a segment is longer than ${limits.maxSegmentLength} characters`);
+    }
+    segments.push(decoded);
+  }
+  return segments;
+}
+
 /**
  * The pattern step alone: pure and synchronous. Normalises `app` and `streamName` (see the steps
  * atop this file) and returns the first matching pattern's variables, or a refusal.
@@ -273,20 +292,8 @@ export function matchPublishPath(
   if (rawSegments.length > limits.maxSegments) {
     return refuse('ERR_AUTH_BAD_NAME', `more than ${limits.maxSegments} path segments`);
   }
-  const segments: string[] = [];
-  for (const raw of rawSegments) {
-    if (raw === '') return refuse('ERR_AUTH_BAD_NAME', 'empty path segment ("//")');
-    const decoded = percentDecodeOnce(raw);
-    if (decoded === undefined)
-      return refuse('ERR_AUTH_BAD_NAME', `segment ${quote(raw)} has an invalid percent escape`);
-    const problem = decodedProblem(decoded, false);
-    if (problem) return refuse('ERR_AUTH_BAD_NAME', `segment ${quote(raw)} contains ${problem}`);
-    if (isDotOnly(decoded)) return refuse('ERR_AUTH_BAD_NAME', `segment ${quote(raw)} is a relative path segment`);
-    if (decoded.length > limits.maxSegmentLength) {
-      return refuse('ERR_AUTH_BAD_NAME', `a segment is longer than ${limits.maxSegmentLength} characters`);
-    }
-    segments.push(decoded);
-  }
+  const segments = decodeSegments(rawSegments, limits);
+  if (isRefusal(segments)) return segments;
 
   const query = new Map<string, string>();
   const appQuery = parseQueryInto(appPart.rawQuery, query, limits, 'app');

@@ -1,16 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPublishAuthorizer, isAuthConfigError, parseCidr, parseIpAddress } from '../src/index';
-
-function configCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (isAuthConfigError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
-}
+import { createPublishAuthorizer } from '../src/index';
+import { parseCidr, parseIpAddress } from '../src/ip-list';
+import { configCode } from './helpers/config-code';
 
 describe('parseIpAddress', () => {
   it.each([

@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AuthConfigErrorCode,
-  compilePattern,
-  compilePatterns,
-  isAuthConfigError,
-  isAuthError,
-} from '../src/index';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (isAuthConfigError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
-}
+import { type AuthConfigErrorCode, compilePatterns, isAuthConfigError, isAuthError } from '../src/index';
+import { compilePattern } from '../src/pattern';
+import { configCode } from './helpers/config-code';
 
 describe('compilePattern: valid patterns', () => {
   it('splits literals and variables, default charset everywhere', () => {
@@ -119,7 +105,7 @@ const configErrors: [string, AuthConfigErrorCode][] = [
 
 describe('compilePattern: configuration errors', () => {
   it.each(configErrors)('%s → %s', (source, code) => {
-    expect(codeOf(() => compilePattern(source))).toBe(code);
+    expect(configCode(() => compilePattern(source))).toBe(code);
   });
 
   it('errors are branded AuthConfigErrors naming the pattern', () => {
@@ -136,22 +122,26 @@ describe('compilePattern: configuration errors', () => {
   });
 
   it('refuses non-string patterns, empty and over-long lists', () => {
-    expect(codeOf(() => compilePattern(42 as unknown as string))).toBe('ERR_AUTH_CONFIG_INVALID');
-    expect(codeOf(() => compilePatterns([]))).toBe('ERR_AUTH_CONFIG_INVALID');
-    expect(codeOf(() => compilePatterns('/live/{username}' as unknown as string[]))).toBe('ERR_AUTH_CONFIG_INVALID');
-    expect(codeOf(() => compilePatterns(Array.from({ length: 65 }, (_, i) => `/p${i}/{username}`)))).toBe(
+    expect(configCode(() => compilePattern(42 as unknown as string))).toBe('ERR_AUTH_CONFIG_INVALID');
+    expect(configCode(() => compilePatterns([]))).toBe('ERR_AUTH_CONFIG_INVALID');
+    expect(configCode(() => compilePatterns('/live/{username}' as unknown as string[]))).toBe(
+      'ERR_AUTH_CONFIG_INVALID',
+    );
+    expect(configCode(() => compilePatterns(Array.from({ length: 65 }, (_, i) => `/p${i}/{username}`)))).toBe(
       'ERR_AUTH_CONFIG_INVALID',
     );
   });
 
   it('checks patterns against the configured limits', () => {
-    expect(codeOf(() => compilePatterns(['/a/b/c/{username}'], { maxSegments: 3 }))).toBe('ERR_AUTH_PATTERN_SYNTAX');
-    expect(codeOf(() => compilePatterns([`/${'a'.repeat(20)}/{username}`], { maxSegmentLength: 10 }))).toBe(
+    expect(configCode(() => compilePatterns(['/a/b/c/{username}'], { maxSegments: 3 }))).toBe(
+      'ERR_AUTH_PATTERN_SYNTAX',
+    );
+    expect(configCode(() => compilePatterns([`/${'a'.repeat(20)}/{username}`], { maxSegmentLength: 10 }))).toBe(
       'ERR_AUTH_PATTERN_LITERAL',
     );
-    expect(codeOf(() => compilePatterns(['/{username}'], { maxSegments: 0 }))).toBe('ERR_AUTH_CONFIG_LIMIT');
-    expect(codeOf(() => compilePatterns(['/{username}'], { maxSegmentLength: 1.5 }))).toBe('ERR_AUTH_CONFIG_LIMIT');
-    expect(codeOf(() => compilePatterns(['/{username}'], { maxSegmnets: 3 } as never))).toBe(
+    expect(configCode(() => compilePatterns(['/{username}'], { maxSegments: 0 }))).toBe('ERR_AUTH_CONFIG_LIMIT');
+    expect(configCode(() => compilePatterns(['/{username}'], { maxSegmentLength: 1.5 }))).toBe('ERR_AUTH_CONFIG_LIMIT');
+    expect(configCode(() => compilePatterns(['/{username}'], { maxSegmnets: 3 } as never))).toBe(
       'ERR_AUTH_CONFIG_UNKNOWN_OPTION',
     );
   });

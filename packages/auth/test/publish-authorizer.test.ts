@@ -1,25 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type AuthDenyCode,
-  createPublishAuthorizer,
-  DENY_STATUS,
-  hashStreamKey,
-  isAuthConfigError,
-  signPublishUrl,
-} from '../src/index';
+import { type AuthDenyCode, createPublishAuthorizer, DENY_STATUS, hashStreamKey, signPublishUrl } from '../src/index';
+import { configCode } from './helpers/config-code';
 
 const auth = createPublishAuthorizer({ patterns: ['/live/{app}/{username}'] });
-
-function configCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (isAuthConfigError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 describe('authorize: pattern only', () => {
   it('allows a matching publish with the full decision', async () => {

@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createPublishAuthorizer, isAuthConfigError, publishSignatureInput, signPublishUrl } from '../src/index';
+import { createPublishAuthorizer, signPublishUrl } from '../src/index';
+import { publishSignatureInput } from '../src/signed-url';
+import { configCode } from './helpers/config-code';
 
 const SECRET = 'test-secret-0123456789abcdef';
 const OTHER_SECRET = 'other-secret-0123456789abcdef';
@@ -15,16 +17,6 @@ const authorizer = createPublishAuthorizer({
 
 function sign(path: string, expires: number, secret = SECRET, encoding: 'hex' | 'base64url' = 'hex') {
   return signPublishUrl({ path, expires, secret, encoding });
-}
-
-function configCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (isAuthConfigError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
 }
 
 afterEach(() => {

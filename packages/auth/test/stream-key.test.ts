@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createPublishAuthorizer, hashStreamKey, isAuthConfigError } from '../src/index';
+import { createPublishAuthorizer, hashStreamKey } from '../src/index';
+import { configCode } from './helpers/config-code';
 
 const ALICE_KEY = 'k1-alice-0123456789';
 const ALICE_OLD_KEY = 'k0-alice-old-key';
@@ -13,16 +14,6 @@ const authorizer = createPublishAuthorizer({
   patterns: ['/live/{app}/{username}'],
   streamKeys: { keys: { alice: [aliceOldHash, aliceHash], bob: bobHash } },
 });
-
-function configCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (isAuthConfigError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 afterEach(() => {
   vi.restoreAllMocks();

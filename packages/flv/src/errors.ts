@@ -2,8 +2,9 @@
  * Typed errors of @org/flv. Every error carries a stable string `code` (each documented in
  * README.md, "Error codes"); a brand registered with `Symbol.for` lets {@link isFlvError} work across
  * duplicate installs of the package. Parsers throw nothing but {@link FlvFormatError} on malformed
- * bytes; API misuse throws {@link FlvUsageError}.
+ * bytes; API misuse throws {@link FlvUsageError}. The base is the shared {@link CodedError}.
  */
+import { CodedError, type CodedErrorOptions, hasErrorBrand, markError } from '@org/errors';
 
 const kFlvError = Symbol.for('@org/flv.error');
 
@@ -35,13 +36,11 @@ export type FlvUsageErrorCode =
 export type FlvErrorCode = FlvFormatErrorCode | FlvUsageErrorCode;
 
 /** Base class of every error this package throws. `code` tells which case it is. */
-export class FlvError extends Error {
-  readonly code: FlvErrorCode;
-  constructor(code: FlvErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class FlvError extends CodedError<FlvErrorCode> {
+  constructor(code: FlvErrorCode, message: string, options?: CodedErrorOptions) {
+    super(code, message, options);
     this.name = 'FlvError';
-    this.code = code;
-    Object.defineProperty(this, kFlvError, { value: true });
+    markError(this, kFlvError);
   }
 }
 
@@ -51,7 +50,7 @@ export class FlvError extends Error {
  */
 export class FlvFormatError extends FlvError {
   declare readonly code: FlvFormatErrorCode;
-  constructor(code: FlvFormatErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: FlvFormatErrorCode, message: string, options?: CodedErrorOptions) {
     super(code, message, options);
     this.name = 'FlvFormatError';
   }
@@ -60,7 +59,7 @@ export class FlvFormatError extends FlvError {
 /** The caller passed an invalid argument or option, or called methods out of order. */
 export class FlvUsageError extends FlvError {
   declare readonly code: FlvUsageErrorCode;
-  constructor(code: FlvUsageErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: FlvUsageErrorCode, message: string, options?: CodedErrorOptions) {
     super(code, message, options);
     this.name = 'FlvUsageError';
   }
@@ -68,5 +67,5 @@ export class FlvUsageError extends FlvError {
 
 /** True for any error created by this package, even from another copy of it. */
 export function isFlvError(err: unknown): err is FlvError {
-  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[kFlvError] === true;
+  return hasErrorBrand(err, kFlvError);
 }

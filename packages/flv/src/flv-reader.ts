@@ -183,35 +183,9 @@ export class FlvReader {
   private run(out: FlvReadTag[]): void {
     for (;;) {
       switch (this.state) {
-        case S_HEADER: {
-          // Check the signature byte by byte as it arrives, so garbage fails fast.
-          const seen = Math.min(this.buffered, 3);
-          const head = this.peek(seen);
-          for (let i = 0; i < seen; i++) {
-            if (head[i] !== SIGNATURE[i]) {
-              throw new FlvFormatError('ERR_FLV_BAD_SIGNATURE', `not FLV: byte ${i} is 0x${head[i]!.toString(16)}`);
-            }
-          }
-          if (this.buffered < FLV_HEADER_SIZE) return;
-          const h = this.take(FLV_HEADER_SIZE);
-          if (h[3] !== 1) throw new FlvFormatError('ERR_FLV_BAD_VERSION', `FLV version ${h[3]}, expected 1`);
-          const dataOffset = readU32(h, 5);
-          if (dataOffset < FLV_HEADER_SIZE || dataOffset > MAX_DATA_OFFSET) {
-            throw new FlvFormatError(
-              'ERR_FLV_BAD_HEADER_SIZE',
-              `DataOffset ${dataOffset} outside 9..${MAX_DATA_OFFSET}`,
-            );
-          }
-          this.fileHeader = {
-            version: 1,
-            hasAudio: (h[4]! & 0x04) !== 0,
-            hasVideo: (h[4]! & 0x01) !== 0,
-            dataOffset,
-          };
-          this.expectedPrevious = 0;
-          this.state = dataOffset > FLV_HEADER_SIZE ? S_HEADER_EXTRA : S_PREVIOUS_TAG_SIZE;
+        case S_HEADER:
+          if (!this.readFileHeader()) return;
           break;
-        }
         case S_HEADER_EXTRA: {
           const extra = this.fileHeader!.dataOffset - FLV_HEADER_SIZE;
           if (this.buffered < extra) return;
@@ -232,26 +206,9 @@ export class FlvReader {
           this.state = S_TAG_HEADER;
           break;
         }
-        case S_TAG_HEADER: {
-          if (this.buffered < TAG_HEADER_SIZE) return;
-          this.tagOffset = this.consumed;
-          const h = this.take(TAG_HEADER_SIZE);
-          const b0 = h[0]!;
-          if (b0 & 0x20) {
-            throw new FlvFormatError('ERR_FLV_ENCRYPTED_TAG', `tag at offset ${this.tagOffset} has the Filter bit set`);
-          }
-          this.tagType = b0 & 0x1f;
-          this.tagSize = readU24(h, 1);
-          this.tagTimestamp = (readU24(h, 4) | (h[7]! << 24)) >>> 0;
-          if (this.tagSize > this.maxTagSize) {
-            throw new FlvFormatError(
-              'ERR_FLV_TAG_TOO_LARGE',
-              `tag at offset ${this.tagOffset}: DataSize ${this.tagSize} > maxTagSize ${this.maxTagSize}`,
-            );
-          }
-          this.state = S_TAG_BODY;
+        case S_TAG_HEADER:
+          if (!this.readTagHeader()) return;
           break;
-        }
         case S_TAG_BODY: {
           if (this.buffered < this.tagSize) return;
           const payload = this.tagSize === 0 ? new Uint8Array(0) : this.take(this.tagSize);
@@ -269,6 +226,56 @@ export class FlvReader {
           return;
       }
     }
+  }
+
+  /** The 9-byte file header; false when more bytes are needed. */
+  private readFileHeader(): boolean {
+    // Check the signature byte by byte as it arrives, so garbage fails fast.
+    const seen = Math.min(this.buffered, 3);
+    const head = this.peek(seen);
+    for (let i = 0; i < seen; i++) {
+      if (head[i] !== SIGNATURE[i]) {
+        throw new FlvFormatError('ERR_FLV_BAD_SIGNATURE', `not FLV: byte ${i} is 0x${head[i]!.toString(16)}`);
+      }
+    }
+    if (this.buffered < FLV_HEADER_SIZE) return false;
+    const h = this.take(FLV_HEADER_SIZE);
+    if (h[3] !== 1) throw new FlvFormatError('ERR_FLV_BAD_VERSION', `FLV version ${h[3]}, expected 1`);
+    const dataOffset = readU32(h, 5);
+    if (dataOffset < FLV_HEADER_SIZE || dataOffset > MAX_DATA_OFFSET) {
+      throw new FlvFormatError('ERR_FLV_BAD_HEADER_SIZE', `DataOffset ${dataOffset} outside 9..${MAX_DATA_OFFSET}`);
+    }
+    this.fileHeader = {
+      version: 1,
+      hasAudio: (h[4]! & 0x04) !== 0,
+      hasVideo: (h[4]! & 0x01) !== 0,
+      dataOffset,
+    };
+    this.expectedPrevious = 0;
+    this.state = dataOffset > FLV_HEADER_SIZE ? S_HEADER_EXTRA : S_PREVIOUS_TAG_SIZE;
+    return true;
+  }
+
+  /** One 11-byte tag header; false when more bytes are needed. */
+  private readTagHeader(): boolean {
+    if (this.buffered < TAG_HEADER_SIZE) return false;
+    this.tagOffset = this.consumed;
+    const h = this.take(TAG_HEADER_SIZE);
+    const b0 = h[0]!;
+    if (b0 & 0x20) {
+      throw new FlvFormatError('ERR_FLV_ENCRYPTED_TAG', `tag at offset ${this.tagOffset} has the Filter bit set`);
+    }
+    this.tagType = b0 & 0x1f;
+    this.tagSize = readU24(h, 1);
+    this.tagTimestamp = (readU24(h, 4) | (h[7]! << 24)) >>> 0;
+    if (this.tagSize > this.maxTagSize) {
+      throw new FlvFormatError(
+        'ERR_FLV_TAG_TOO_LARGE',
+        `tag at offset ${this.tagOffset}: DataSize ${this.tagSize} > maxTagSize ${this.maxTagSize}`,
+      );
+    }
+    this.state = S_TAG_BODY;
+    return true;
   }
 
   /** The first `n` buffered bytes without consuming them (n ≤ 3 here, copied). */

@@ -6,10 +6,13 @@
  * Enhanced RTMP v1 / v2 (https://github.com/veovera/enhanced-rtmp);
  * ISO/IEC 14496-10 (H.264 SPS); ISO/IEC 14496-15 (AVC/HEVC decoder configuration records);
  * Rec. ITU-T H.265 (HEVC SPS); ISO/IEC 14496-3 (AudioSpecificConfig); Adobe RTMP 1.0 (timestamps).
+ *
+ * Public API: every name here is deliberate and listed in README.md ("API"); `test/public-api.txt`
+ * pins the runtime names. Internals stay out: the bit reader and emulation-prevention removal behind
+ * the SPS parsers, byte readers (`readFourCc`, `readInt24BE`), the muxer's in-place tag encoder, the
+ * HEVC profile-name table, and `concatBytes` (it is @org/rtmp's).
  */
 
-/** Re-exported from @org/rtmp (one implementation): concatenates byte arrays into one. */
-export { concatBytes } from '@org/rtmp';
 export { AAC_SAMPLE_RATES, type AudioSpecificConfig, parseAudioSpecificConfig } from './codec/aac';
 export { type AudioCodecName, type AudioTagHeader, parseAudioTagHeader } from './codec/audio-tag';
 export {
@@ -18,7 +21,6 @@ export {
   parseAvcDecoderConfigurationRecord,
   parseH264Sps,
 } from './codec/avc';
-export { BitReader, removeEmulationPrevention } from './codec/bit-reader';
 export {
   type Av1Config,
   type FlacStreamInfo,
@@ -32,7 +34,6 @@ export {
 export {
   type HevcDecoderConfigurationRecord,
   type HevcSps,
-  hevcProfileName,
   parseHevcDecoderConfigurationRecord,
   parseHevcSps,
 } from './codec/hevc';
@@ -49,15 +50,34 @@ export {
   type VideoCodecInfo,
 } from './codec/inspect';
 export { type MpegAudioFrameHeader, parseMpegAudioFrameHeader } from './codec/mp3';
+export { parseVideoTagHeader, type VideoCodecName, type VideoTagHeader } from './codec/video-tag';
 export {
-  parseVideoTagHeader,
-  readFourCc,
-  readInt24BE,
-  type VideoCodecName,
-  type VideoTagHeader,
-} from './codec/video-tag';
-export * from './constants';
-export * from './errors';
+  AacPacketType,
+  AudioFourCc,
+  AudioPacketType,
+  AvcPacketType,
+  AvMultitrackType,
+  FLV_HEADER_SIZE,
+  MAX_TAG_DATA_SIZE,
+  PREVIOUS_TAG_SIZE_SIZE,
+  SoundFormat,
+  TAG_HEADER_SIZE,
+  TagType,
+  type TagTypeId,
+  VideoCodecId,
+  VideoFourCc,
+  VideoFrameType,
+  VideoPacketType,
+} from './constants';
+export {
+  FlvError,
+  type FlvErrorCode,
+  FlvFormatError,
+  type FlvFormatErrorCode,
+  FlvUsageError,
+  type FlvUsageErrorCode,
+  isFlvError,
+} from './errors';
 export {
   DEFAULT_MAX_QUEUED_BYTES,
   FlvDropQueue,
@@ -68,7 +88,6 @@ export {
   DEFAULT_SLAB_SIZE,
   encodeFlvHeader,
   encodeTagHeader,
-  encodeTagInto,
   type FlvHeaderFlags,
   FlvMuxer,
   type FlvMuxerOptions,

@@ -3,13 +3,12 @@
  * branch of the SPS / AudioSpecificConfig syntax is reached on purpose.
  */
 import { describe, expect, it } from 'vitest';
+import { BitReader, removeEmulationPrevention } from '../src/codec/bit-reader';
 import {
-  BitReader,
   type CodecInfo,
   checkFfmpegSupport,
   inspectAudioTag,
   inspectVideoTag,
-  isFlvError,
   parseAudioSpecificConfig,
   parseAv1Config,
   parseAvcDecoderConfigurationRecord,
@@ -20,19 +19,9 @@ import {
   parseMpegAudioFrameHeader,
   parseOpusHead,
   parseVpConfig,
-  removeEmulationPrevention,
 } from '../src/index';
 import { addEmulationPrevention, ascii, BitWriter } from './helpers/bits';
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(isFlvError(err)).toBe(true);
-    return (err as { code: string }).code;
-  }
-  return 'no error';
-}
+import { flvErrorCode } from './helpers/errors';
 
 describe('BitReader', () => {
   it('reads Exp-Golomb codes (ue, se) as in H.264 Table 9-2 / 9-3', () => {
@@ -57,9 +46,13 @@ describe('BitReader', () => {
   });
 
   it('rejects codes longer than 32 bits and reads past the end', () => {
-    expect(code(() => new BitReader(new Uint8Array(5), 't').readUe())).toBe('ERR_FLV_BAD_CODEC_CONFIG');
-    expect(code(() => new BitReader(new Uint8Array([0x01]), 't').readUe())).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
-    expect(code(() => new BitReader(new Uint8Array(1), 't').readBits(9))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
+    expect(flvErrorCode(() => new BitReader(new Uint8Array(5), 't').readUe())).toBe('ERR_FLV_BAD_CODEC_CONFIG');
+    expect(flvErrorCode(() => new BitReader(new Uint8Array([0x01]), 't').readUe())).toBe(
+      'ERR_FLV_TRUNCATED_CODEC_CONFIG',
+    );
+    expect(flvErrorCode(() => new BitReader(new Uint8Array(1), 't').readBits(9))).toBe(
+      'ERR_FLV_TRUNCATED_CODEC_CONFIG',
+    );
   });
 });
 
@@ -232,13 +225,13 @@ describe('parseH264Sps', () => {
   });
 
   it('rejects garbage with typed errors', () => {
-    expect(code(() => parseH264Sps(new Uint8Array([0x68, 1, 2, 3])))).toBe('ERR_FLV_BAD_CODEC_CONFIG'); // PPS
-    expect(code(() => parseH264Sps(new Uint8Array([0x67, 100])))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
+    expect(flvErrorCode(() => parseH264Sps(new Uint8Array([0x68, 1, 2, 3])))).toBe('ERR_FLV_BAD_CODEC_CONFIG'); // PPS
+    expect(flvErrorCode(() => parseH264Sps(new Uint8Array([0x67, 100])))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
     const full = h264Sps({ profileIdc: 100, widthMbs: 20, heightMapUnits: 15 });
-    expect(code(() => parseH264Sps(full.subarray(0, 8)))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
+    expect(flvErrorCode(() => parseH264Sps(full.subarray(0, 8)))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
     // Cropping more than the picture.
     const over = h264Sps({ profileIdc: 77, widthMbs: 2, heightMapUnits: 2, crop: [10, 10, 0, 0] });
-    expect(code(() => parseH264Sps(over))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
+    expect(flvErrorCode(() => parseH264Sps(over))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
   });
 });
 
@@ -274,12 +267,12 @@ describe('parseAvcDecoderConfigurationRecord', () => {
     const good = avcC(h264Sps({ profileIdc: 66, widthMbs: 2, heightMapUnits: 2 }));
     const v2 = good.slice();
     v2[0] = 2;
-    expect(code(() => parseAvcDecoderConfigurationRecord(v2))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
+    expect(flvErrorCode(() => parseAvcDecoderConfigurationRecord(v2))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
     const len3 = good.slice();
     len3[4] = 0xfe;
-    expect(code(() => parseAvcDecoderConfigurationRecord(len3))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
+    expect(flvErrorCode(() => parseAvcDecoderConfigurationRecord(len3))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
     for (const cut of [3, 7, 9, good.length - 5, good.length - 1]) {
-      expect(code(() => parseAvcDecoderConfigurationRecord(good.subarray(0, cut)))).toBe(
+      expect(flvErrorCode(() => parseAvcDecoderConfigurationRecord(good.subarray(0, cut)))).toBe(
         'ERR_FLV_TRUNCATED_CODEC_CONFIG',
       );
     }
@@ -360,7 +353,7 @@ describe('HEVC', () => {
       profileName: 'Main 10',
       level: 120,
     });
-    expect(code(() => parseHevcDecoderConfigurationRecord(hvcc.subarray(0, 30)))).toBe(
+    expect(flvErrorCode(() => parseHevcDecoderConfigurationRecord(hvcc.subarray(0, 30)))).toBe(
       'ERR_FLV_TRUNCATED_CODEC_CONFIG',
     );
   });
@@ -406,12 +399,14 @@ describe('parseAudioSpecificConfig', () => {
     it(name, () => expect(parseAudioSpecificConfig(bytes)).toMatchObject(expected));
   }
   it('rejects reserved rates, object type 0 and truncation', () => {
-    expect(code(() => parseAudioSpecificConfig(new BitWriter().u(5, 2).u(4, 13).u(7, 0).bytes()))).toBe(
+    expect(flvErrorCode(() => parseAudioSpecificConfig(new BitWriter().u(5, 2).u(4, 13).u(7, 0).bytes()))).toBe(
       'ERR_FLV_BAD_CODEC_CONFIG',
     );
-    expect(code(() => parseAudioSpecificConfig(new Uint8Array([0x00, 0x10])))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
-    expect(code(() => parseAudioSpecificConfig(new Uint8Array([0x12])))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
-    expect(code(() => parseAudioSpecificConfig(new Uint8Array([0x17, 0x80])))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
+    expect(flvErrorCode(() => parseAudioSpecificConfig(new Uint8Array([0x00, 0x10])))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
+    expect(flvErrorCode(() => parseAudioSpecificConfig(new Uint8Array([0x12])))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
+    expect(flvErrorCode(() => parseAudioSpecificConfig(new Uint8Array([0x17, 0x80])))).toBe(
+      'ERR_FLV_TRUNCATED_CODEC_CONFIG',
+    );
   });
 });
 
@@ -435,10 +430,10 @@ describe('small records', () => {
       version: 2.5,
       sampleRate: 8000,
     });
-    expect(code(() => parseMpegAudioFrameHeader(new Uint8Array([0xff, 0xeb, 0x90, 0x64])))).toBe(
+    expect(flvErrorCode(() => parseMpegAudioFrameHeader(new Uint8Array([0xff, 0xeb, 0x90, 0x64])))).toBe(
       'ERR_FLV_BAD_CODEC_CONFIG',
     ); // version 01 reserved
-    expect(code(() => parseMpegAudioFrameHeader(new Uint8Array([0x49, 0x44, 0x33, 0x04])))).toBe(
+    expect(flvErrorCode(() => parseMpegAudioFrameHeader(new Uint8Array([0x49, 0x44, 0x33, 0x04])))).toBe(
       'ERR_FLV_BAD_CODEC_CONFIG',
     ); // "ID3"
   });
@@ -452,7 +447,7 @@ describe('small records', () => {
       bitDepth: 12,
       monochrome: false,
     });
-    expect(code(() => parseAv1Config(new Uint8Array([0x01, 0, 0, 0])))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
+    expect(flvErrorCode(() => parseAv1Config(new Uint8Array([0x01, 0, 0, 0])))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
   });
 
   it('vpcC with and without the FullBox header', () => {
@@ -491,8 +486,8 @@ describe('small records', () => {
       .bytes();
     const flac = new Uint8Array([...ascii('fLaC'), 0x80, 0x00, 0x00, 0x22, ...streamInfo]);
     expect(parseFlacStreamInfo(flac)).toEqual({ sampleRate: 44100, channels: 2, bitsPerSample: 16 });
-    expect(code(() => parseOpusHead(opus.subarray(0, 10)))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
-    expect(code(() => parseFlacStreamInfo(new Uint8Array(30)))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
+    expect(flvErrorCode(() => parseOpusHead(opus.subarray(0, 10)))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
+    expect(flvErrorCode(() => parseFlacStreamInfo(new Uint8Array(30)))).toBe('ERR_FLV_BAD_CODEC_CONFIG');
   });
 });
 
@@ -594,14 +589,14 @@ describe('inspectVideoTag / inspectAudioTag', () => {
   });
 
   it('throws typed errors for broken configuration', () => {
-    expect(code(() => inspectVideoTag(new Uint8Array([0x17, 0, 0, 0, 0, 1, 100])))).toBe(
+    expect(flvErrorCode(() => inspectVideoTag(new Uint8Array([0x17, 0, 0, 0, 0, 1, 100])))).toBe(
       'ERR_FLV_TRUNCATED_CODEC_CONFIG',
     );
     // AVC record without any SPS
-    expect(code(() => inspectVideoTag(new Uint8Array([0x17, 0, 0, 0, 0, 1, 100, 0, 31, 0xff, 0xe0, 0])))).toBe(
+    expect(flvErrorCode(() => inspectVideoTag(new Uint8Array([0x17, 0, 0, 0, 0, 1, 100, 0, 31, 0xff, 0xe0, 0])))).toBe(
       'ERR_FLV_BAD_CODEC_CONFIG',
     );
-    expect(code(() => inspectAudioTag(new Uint8Array([0xaf, 0x00])))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
+    expect(flvErrorCode(() => inspectAudioTag(new Uint8Array([0xaf, 0x00])))).toBe('ERR_FLV_TRUNCATED_CODEC_CONFIG');
   });
 });
 

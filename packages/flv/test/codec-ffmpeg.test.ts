@@ -60,6 +60,23 @@ const videoCases: [name: string, size: string, extra: string[]][] = [
   ['high10-330x250', '330x250', ['-pix_fmt', 'yuv420p10le']],
 ];
 
+/** Codec, size, profile and level we read from a sequence header equal what ffprobe reports. */
+function expectSameAsProbe(info: ReturnType<typeof inspectVideoTag>, probe: ProbeStream): void {
+  expect({
+    codec: info.codec,
+    width: info.width,
+    height: info.height,
+    profile: info.profileName,
+    level: info.level,
+  }).toEqual({
+    codec: probe.codec_name,
+    width: probe.width,
+    height: probe.height,
+    profile: probe.profile,
+    level: probe.level,
+  });
+}
+
 describe('H.264 sequence headers vs ffprobe', () => {
   const results = new Map<string, { info: ReturnType<typeof inspectVideoTag>; probe: ProbeStream }>();
 
@@ -88,19 +105,7 @@ describe('H.264 sequence headers vs ffprobe', () => {
       const [w, h] = size.split('x').map(Number);
       expect(probe.width).toBe(w); // the probe agrees with what we asked for…
       expect(probe.height).toBe(h);
-      expect({
-        codec: info.codec,
-        width: info.width,
-        height: info.height,
-        profile: info.profileName,
-        level: info.level,
-      }).toEqual({
-        codec: probe.codec_name,
-        width: probe.width,
-        height: probe.height,
-        profile: probe.profile,
-        level: probe.level,
-      }); // …and so do we
+      expectSameAsProbe(info, probe); // …and so do we
     });
   }
 });
@@ -209,19 +214,7 @@ describe('HEVC (E-RTMP hvc1) vs ffprobe', () => {
       ]);
       const info = inspectVideoTag(tag);
       const probe = await probeStream(path, 'video');
-      expect({
-        codec: info.codec,
-        width: info.width,
-        height: info.height,
-        profile: info.profileName,
-        level: info.level,
-      }).toEqual({
-        codec: probe.codec_name,
-        width: probe.width,
-        height: probe.height,
-        profile: probe.profile,
-        level: probe.level,
-      });
+      expectSameAsProbe(info, probe);
     }, 30_000);
   }
 });

@@ -3,14 +3,9 @@
  * ModEx, multitrack, command frames). One row per case, one comment per field.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  type AudioTagHeader,
-  isFlvError,
-  parseAudioTagHeader,
-  parseVideoTagHeader,
-  type VideoTagHeader,
-} from '../src/index';
+import { type AudioTagHeader, parseAudioTagHeader, parseVideoTagHeader, type VideoTagHeader } from '../src/index';
 import { ascii } from './helpers/bits';
+import { flvErrorCode } from './helpers/errors';
 
 type VideoRow = [name: string, bytes: number[], expected: Partial<VideoTagHeader>];
 
@@ -297,16 +292,6 @@ describe('parseAudioTagHeader', () => {
   }
 });
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(isFlvError(err)).toBe(true);
-    return (err as { code: string }).code;
-  }
-  return 'no error';
-}
-
 describe('malformed headers', () => {
   const video: [string, number[], string][] = [
     ['empty', [], 'ERR_FLV_TRUNCATED_TAG_HEADER'],
@@ -321,7 +306,7 @@ describe('malformed headers', () => {
     ['command byte missing', [0xd1], 'ERR_FLV_TRUNCATED_TAG_HEADER'],
   ];
   for (const [name, bytes, expected] of video) {
-    it(`video: ${name}`, () => expect(code(() => parseVideoTagHeader(new Uint8Array(bytes)))).toBe(expected));
+    it(`video: ${name}`, () => expect(flvErrorCode(() => parseVideoTagHeader(new Uint8Array(bytes)))).toBe(expected));
   }
   const audio: [string, number[], string][] = [
     ['empty (RTMP silence message)', [], 'ERR_FLV_TRUNCATED_TAG_HEADER'],
@@ -332,6 +317,6 @@ describe('malformed headers', () => {
     ['multitrack type 5', [0x95, 0x51, ...ascii('Opus'), 0], 'ERR_FLV_BAD_TAG_HEADER'],
   ];
   for (const [name, bytes, expected] of audio) {
-    it(`audio: ${name}`, () => expect(code(() => parseAudioTagHeader(new Uint8Array(bytes)))).toBe(expected));
+    it(`audio: ${name}`, () => expect(flvErrorCode(() => parseAudioTagHeader(new Uint8Array(bytes)))).toBe(expected));
   }
 });

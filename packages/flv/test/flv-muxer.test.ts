@@ -3,9 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { concatBytes } from '@org/rtmp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  concatBytes,
   encodeFlvHeader,
   encodeTagHeader,
   FlvMuxer,
@@ -17,7 +17,7 @@ import {
   muxFlv,
   TagType,
 } from '../src/index';
-import { ffmpeg, ffprobe, sine, tempDir, testsrc } from './helpers/media';
+import { encodeFlv, ffmpeg, ffprobe, H264, sine, tempDir, testsrc } from './helpers/media';
 
 let tmp: { dir: string; remove: () => Promise<void> };
 let source: Uint8Array;
@@ -26,29 +26,11 @@ let sourceTags: FlvReadTag[];
 beforeAll(async () => {
   tmp = await tempDir();
   const path = join(tmp.dir, 'source.flv');
-  await ffmpeg([
+  ({ bytes: source, tags: sourceTags } = await encodeFlv(path, [
     ...testsrc('320x240'),
     ...sine(48000),
-    '-t',
-    '3',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-g',
-    '25',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-f',
-    'flv',
-    path,
-  ]);
-  source = new Uint8Array(await readFile(path));
-  const r = new FlvReader();
-  sourceTags = r.push(source);
-  r.end();
+    ...['-t', '3', ...H264, '-g', '25', '-c:a', 'aac'],
+  ]));
 }, 60_000);
 
 afterAll(async () => {

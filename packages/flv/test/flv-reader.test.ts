@@ -13,7 +13,7 @@ import {
   TagType,
   VideoPacketType,
 } from '../src/index';
-import { ffmpeg, ffprobe, type ProbePacket, sine, tempDir, testsrc } from './helpers/media';
+import { ffmpeg, ffprobe, H264, type ProbePacket, sine, tempDir, testsrc } from './helpers/media';
 
 let tmp: { dir: string; remove: () => Promise<void> };
 const files: Record<string, Uint8Array> = {};
@@ -27,7 +27,7 @@ beforeAll(async () => {
     paths[name] = path;
     files[name] = new Uint8Array(await readFile(path));
   };
-  const h264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p'];
+  const h264 = [...H264, '-g', '25'];
   await Promise.all([
     make('av', [...testsrc('320x240'), ...sine(), '-t', '2', ...h264, '-bf', '2', '-c:a', 'aac']),
     make('audio', [...sine(48000), '-t', '1', '-c:a', 'aac']),

@@ -1,9 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeAmf0 } from '@org/rtmp';
+import { concatBytes, encodeAmf0 } from '@org/rtmp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  concatBytes,
   FlvMuxer,
   FlvReader,
   FlvStreamState,
@@ -13,19 +12,14 @@ import {
   TimestampRebaser,
   tagRole,
 } from '../src/index';
-import { ffmpeg, ffprobe, run, sine, tempDir, testsrc } from './helpers/media';
+import { encodeFlv, ffprobe, H264, run, sine, tempDir, testsrc } from './helpers/media';
 
 let tmp: { dir: string; remove: () => Promise<void> };
 let avTags: FlvTag[];
 let audioTags: FlvTag[];
 
 async function encode(name: string, args: string[]): Promise<FlvTag[]> {
-  const path = join(tmp.dir, `${name}.flv`);
-  await ffmpeg([...args, '-f', 'flv', path]);
-  const r = new FlvReader();
-  const tags = r.push(new Uint8Array(await readFile(path)));
-  r.end();
-  return tags;
+  return (await encodeFlv(join(tmp.dir, `${name}.flv`), args)).tags;
 }
 
 beforeAll(async () => {
@@ -34,20 +28,7 @@ beforeAll(async () => {
     encode('av', [
       ...testsrc('320x240'),
       ...sine(48000),
-      '-t',
-      '3',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      '-g',
-      '25',
-      '-bf',
-      '2',
-      '-c:a',
-      'aac',
+      ...['-t', '3', ...H264, '-g', '25', '-bf', '2', '-c:a', 'aac'],
     ]),
     encode('a', [...sine(44100), '-t', '2', '-ac', '2', '-c:a', 'aac']),
   ]);

@@ -1,8 +1,3 @@
-/**
- * Random and mutated bytes into every parser: the only exceptions allowed are this package's typed
- * errors, and nothing may hang (every loop in the parsers is bounded by its input).
- */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +17,7 @@ import {
   TagType,
   tagRole,
 } from '../src/index';
-import { ffmpeg, sine, tempDir, testsrc } from './helpers/media';
+import { encodeFlv, H264, sine, tempDir, testsrc } from './helpers/media';
 
 let tmp: { dir: string; remove: () => Promise<void> };
 let file: Uint8Array;
@@ -31,26 +26,15 @@ let tags: FlvTag[];
 beforeAll(async () => {
   tmp = await tempDir();
   const path = join(tmp.dir, 'seed.flv');
-  await ffmpeg([
+  ({ bytes: file, tags } = await encodeFlv(path, [
     ...testsrc('160x120'),
     ...sine(),
     '-t',
     '0.5',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
+    ...H264,
     '-c:a',
     'aac',
-    '-f',
-    'flv',
-    path,
-  ]);
-  file = new Uint8Array(await readFile(path));
-  const r = new FlvReader();
-  tags = r.push(file);
+  ]));
 }, 30_000);
 
 afterAll(async () => {

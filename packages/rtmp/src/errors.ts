@@ -1,7 +1,9 @@
 /**
- * Typed errors of @org/rtmp. Every error has a stable string `code`; a brand registered with
- * `Symbol.for` lets `isRtmpError` work across duplicate installs of the package.
+ * Typed errors of @org/rtmp, on the shared {@link CodedError} base. Every error has a stable string
+ * `code` (each documented in README.md, "Error codes"); a brand registered with `Symbol.for` lets
+ * `isRtmpError` work across duplicate installs of the package.
  */
+import { CodedError, type CodedErrorOptions, hasErrorBrand, markError } from '@org/errors';
 
 const kRtmpError = Symbol.for('@org/rtmp.error');
 
@@ -11,7 +13,6 @@ export type RtmpProtocolErrorCode =
   | 'ERR_RTMP_HANDSHAKE'
   | 'ERR_RTMP_HANDSHAKE_TIMEOUT'
   | 'ERR_RTMP_CHUNK_STREAM_NOT_OPEN'
-  | 'ERR_RTMP_CHUNK_STREAM_ID'
   | 'ERR_RTMP_TOO_MANY_CHUNK_STREAMS'
   | 'ERR_RTMP_HEADER_MID_MESSAGE'
   | 'ERR_RTMP_MESSAGE_TOO_LARGE'
@@ -24,7 +25,6 @@ export type RtmpProtocolErrorCode =
   | 'ERR_RTMP_IDLE_TIMEOUT'
   | 'ERR_RTMP_QUEUE_FULL'
   | 'ERR_RTMP_WRITE_BUFFER_FULL'
-  | 'ERR_RTMP_DECODER_FAILED'
   | 'ERR_AMF_TRUNCATED'
   | 'ERR_AMF_UNKNOWN_MARKER'
   | 'ERR_AMF_DEPTH'
@@ -32,21 +32,37 @@ export type RtmpProtocolErrorCode =
   | 'ERR_AMF_BAD_REFERENCE'
   | 'ERR_AMF_UNSUPPORTED';
 
+/**
+ * Codes of everything else: a refusal, a failed hook or socket, the client's state and timeouts,
+ * misuse of the API (bad options, unencodable messages).
+ */
+export type RtmpUsageErrorCode =
+  | 'ERR_RTMP_REJECTED'
+  | 'ERR_RTMP_HOOK_FAILED'
+  | 'ERR_RTMP_INTERNAL'
+  | 'ERR_RTMP_SOCKET'
+  | 'ERR_RTMP_CLOSED'
+  | 'ERR_RTMP_TIMEOUT'
+  | 'ERR_RTMP_INVALID_STATE'
+  | 'ERR_RTMP_INVALID_OPTION'
+  | 'ERR_RTMP_INVALID_MESSAGE';
+
+/** Every code an {@link RtmpError} can carry. */
+export type RtmpErrorCode = RtmpProtocolErrorCode | RtmpUsageErrorCode;
+
 /** Base class of every error this package throws or emits. */
-export class RtmpError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class RtmpError extends CodedError<RtmpErrorCode> {
+  constructor(code: RtmpErrorCode, message: string, options?: CodedErrorOptions) {
+    super(code, message, options);
     this.name = 'RtmpError';
-    this.code = code;
-    Object.defineProperty(this, kRtmpError, { value: true });
+    markError(this, kRtmpError);
   }
 }
 
 /** The peer violated the protocol or a configured limit. The connection cannot continue. */
 export class RtmpProtocolError extends RtmpError {
   declare readonly code: RtmpProtocolErrorCode;
-  constructor(code: RtmpProtocolErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: RtmpProtocolErrorCode, message: string, options?: CodedErrorOptions) {
     super(code, message, options);
     this.name = 'RtmpProtocolError';
   }
@@ -72,5 +88,20 @@ export class RtmpRejection extends RtmpError {
 
 /** True for any error created by this package, even from another copy of it. */
 export function isRtmpError(err: unknown): err is RtmpError {
-  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[kRtmpError] === true;
+  return hasErrorBrand(err, kRtmpError);
+}
+
+/** Reads an {@link RtmpRejection}, also one created by another copy of this package. Internal. */
+export function asRejection(err: unknown): RtmpRejection | null {
+  if (err instanceof RtmpRejection) return err;
+  if (isRtmpError(err) && err.code === 'ERR_RTMP_REJECTED') {
+    const { status, description } = err as unknown as { status: unknown; description: unknown };
+    if (typeof status === 'string' && typeof description === 'string') return new RtmpRejection(status, description);
+  }
+  return null;
+}
+
+/** The message of anything thrown, for wrapping it in an error of ours. Internal. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

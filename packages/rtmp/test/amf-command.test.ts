@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AmfEcmaArray,
-  type AmfObject,
-  type AmfValue,
-  decodeCommand,
-  decodeData,
-  encodeCommand,
-  encodeData,
-} from '../src/amf';
+import { AmfEcmaArray, decodeCommand, decodeData, encodeCommand, encodeData } from '../src/amf';
 import { RtmpError } from '../src/errors';
-import { ascii, b, u16 } from './chunk-helpers';
-
-const f64 = (n: number): number[] => {
-  const v = new DataView(new ArrayBuffer(8));
-  v.setFloat64(0, n);
-  return Array.from(new Uint8Array(v.buffer));
-};
-const obj = (props: Record<string, AmfValue>): AmfObject => Object.assign(Object.create(null) as AmfObject, props);
+import { obj } from './helpers/amf';
+import { ascii, b, f64, u16 } from './helpers/bytes';
 
 /** ffmpeg-style publish command body. */
 const publish = b(

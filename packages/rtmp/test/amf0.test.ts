@@ -11,16 +11,8 @@ import {
 } from '../src/amf';
 import { RtmpError } from '../src/errors';
 import type { Amf0DecodeOptions } from '../src/options';
-import { ascii, b, u16, u32 } from './chunk-helpers';
-
-/** Big-endian IEEE 754 double. */
-const f64 = (n: number): number[] => {
-  const v = new DataView(new ArrayBuffer(8));
-  v.setFloat64(0, n);
-  return Array.from(new Uint8Array(v.buffer));
-};
-/** Null-prototype object literal, as the decoder returns. */
-const obj = (props: Record<string, AmfValue>): AmfObject => Object.assign(Object.create(null) as AmfObject, props);
+import { obj } from './helpers/amf';
+import { ascii, b, f64, u16, u32 } from './helpers/bytes';
 
 interface Case {
   name: string;

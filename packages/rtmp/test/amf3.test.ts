@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type AmfObject, type AmfValue, amfClassName, decodeAmf0 } from '../src/amf';
 import { RtmpError } from '../src/errors';
-import { ascii, b } from './chunk-helpers';
+import { obj } from './helpers/amf';
+import { ascii, b, f64 } from './helpers/bytes';
 
-const f64 = (n: number): number[] => {
-  const v = new DataView(new ArrayBuffer(8));
-  v.setFloat64(0, n);
-  return Array.from(new Uint8Array(v.buffer));
-};
-const obj = (props: Record<string, AmfValue>): AmfObject => Object.assign(Object.create(null) as AmfObject, props);
 /** AMF3 inline string: U29 (length << 1 | 1) (lengths < 64 fit one byte) + UTF-8. */
 const s3 = (s: string): number[] => [(s.length << 1) | 1, ...ascii(s)];
 

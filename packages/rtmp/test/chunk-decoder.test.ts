@@ -3,7 +3,7 @@ import { ChunkDecoder, PayloadSlabPool } from '../src/chunk';
 import type { RtmpMessage } from '../src/constants';
 import { isRtmpError, RtmpError } from '../src/errors';
 import type { ChunkDecoderOptions } from '../src/options';
-import { b, le32, msg, plain, seq, splitAt, u24, u32 } from './chunk-helpers';
+import { b, le32, msg, plain, seq, splitAt, u24, u32 } from './helpers/bytes';
 
 /** Set Chunk Size message on csid 2 (fmt 0, msid 0). */
 const setChunkSize = (size: number): Uint8Array =>

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ChunkDecoder, ChunkEncoder } from '../src/chunk';
 import type { RtmpMessage } from '../src/constants';
 import { RtmpError } from '../src/errors';
-import { b, le32, msg, plain, seq, u24, u32 } from './chunk-helpers';
+import { b, le32, msg, plain, seq, u24, u32 } from './helpers/bytes';
 
 interface PinnedCase {
   name: string;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { concatBytes } from '../src/bytes';
 import { ChunkDecoder, ChunkEncoder } from '../src/chunk';
 import { MessageType, type RtmpMessage } from '../src/constants';
-import { plain, u32 } from './chunk-helpers';
+import { plain, u32 } from './helpers/bytes';
 
 const csidArb = fc.oneof(fc.integer({ min: 2, max: 8 }), fc.constantFrom(63, 64, 65, 319, 320, 321, 65599));
 const timestampArb = fc.oneof(

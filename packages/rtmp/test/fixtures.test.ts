@@ -22,6 +22,7 @@ import {
   loadFixture,
   readsOf,
 } from './helpers/fixtures';
+import { prng } from './helpers/prng';
 
 const NAMES = fixtureNames();
 const PUBLISHERS = NAMES.filter((n) => n !== 'rtmpdump-play');
@@ -114,18 +115,6 @@ function sameMessages(a: RtmpMessage[], b: RtmpMessage[]): boolean {
     if (x.timestamp !== y.timestamp || !Buffer.from(x.payload).equals(Buffer.from(y.payload))) return false;
   }
   return true;
-}
-
-/** Deterministic PRNG (mulberry32) so a failing random split can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function commandsOf(messages: RtmpMessage[]): AmfValue[][] {

@@ -14,7 +14,7 @@ import {
   ServerHandshake,
   verifyS2Digest,
 } from '../src/handshake';
-import { b, concat, seq, u32 } from './chunk-helpers';
+import { b, concat, seq, u32 } from './helpers/bytes';
 
 /** Deterministic "random": bytes counting from a seed. */
 const counting =

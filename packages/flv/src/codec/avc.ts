@@ -167,6 +167,48 @@ function bad(message: string): FlvFormatError {
   return new FlvFormatError('ERR_FLV_BAD_CODEC_CONFIG', `H.264 SPS: ${message}`);
 }
 
+/** Chroma format and bit depths of an SPS whose profile does not carry them (4:2:0, 8 bits). */
+const DEFAULT_CHROMA_FORMAT = { chromaFormatIdc: 1, separateColourPlane: false, bitDepthLuma: 8, bitDepthChroma: 8 };
+
+/** The fields only High profiles (100, 110, 122, 244, …) carry: chroma format, bit depths, scaling lists. */
+function readHighProfileFields(r: BitReader): typeof DEFAULT_CHROMA_FORMAT {
+  const chromaFormatIdc = r.readUe();
+  if (chromaFormatIdc > 3) throw bad(`chroma_format_idc ${chromaFormatIdc} > 3`);
+  const separateColourPlane = chromaFormatIdc === 3 ? r.readBit() === 1 : false;
+  const bitDepthLuma = r.readUe() + 8;
+  const bitDepthChroma = r.readUe() + 8;
+  if (bitDepthLuma > 14 || bitDepthChroma > 14) throw bad(`bit depth ${bitDepthLuma}/${bitDepthChroma} > 14`);
+  r.skipBits(1); // qpprime_y_zero_transform_bypass_flag
+  if (r.readBit() === 1) {
+    // seq_scaling_matrix_present_flag: 6 4x4 lists, then 2 (or 6 for 4:4:4) 8x8 lists
+    const lists = chromaFormatIdc !== 3 ? 8 : 12;
+    for (let i = 0; i < lists; i++) {
+      if (r.readBit() === 1) skipScalingList(r, i < 6 ? 16 : 64);
+    }
+  }
+  return { chromaFormatIdc, separateColourPlane, bitDepthLuma, bitDepthChroma };
+}
+
+/** Skips log2_max_frame_num_minus4 and the picture order count fields, checking their ranges. */
+function skipFrameNumAndPictureOrder(r: BitReader): void {
+  const log2MaxFrameNumMinus4 = r.readUe();
+  if (log2MaxFrameNumMinus4 > 12) throw bad(`log2_max_frame_num_minus4 ${log2MaxFrameNumMinus4} > 12`);
+  const pocType = r.readUe();
+  if (pocType === 0) {
+    const log2MaxPocLsbMinus4 = r.readUe();
+    if (log2MaxPocLsbMinus4 > 12) throw bad(`log2_max_pic_order_cnt_lsb_minus4 ${log2MaxPocLsbMinus4} > 12`);
+  } else if (pocType === 1) {
+    r.skipBits(1); // delta_pic_order_always_zero_flag
+    r.readSe(); // offset_for_non_ref_pic
+    r.readSe(); // offset_for_top_to_bottom_field
+    const cycle = r.readUe();
+    if (cycle > 255) throw bad(`num_ref_frames_in_pic_order_cnt_cycle ${cycle} > 255`);
+    for (let i = 0; i < cycle; i++) r.readSe();
+  } else if (pocType !== 2) {
+    throw bad(`pic_order_cnt_type ${pocType} > 2`);
+  }
+}
+
 /**
  * Parses an H.264 sequence parameter set NAL unit (starting with its NAL header byte, type 7),
  * as far as the frame cropping fields. Emulation-prevention bytes are removed first.
@@ -206,43 +248,10 @@ export function parseH264Sps(nal: Uint8Array): H264Sps {
   const spsId = r.readUe();
   if (spsId > 31) throw bad(`seq_parameter_set_id ${spsId} > 31`);
 
-  let chromaFormatIdc = 1;
-  let separateColourPlane = false;
-  let bitDepthLuma = 8;
-  let bitDepthChroma = 8;
-  if (HIGH_PROFILES.has(profileIdc)) {
-    chromaFormatIdc = r.readUe();
-    if (chromaFormatIdc > 3) throw bad(`chroma_format_idc ${chromaFormatIdc} > 3`);
-    if (chromaFormatIdc === 3) separateColourPlane = r.readBit() === 1;
-    bitDepthLuma = r.readUe() + 8;
-    bitDepthChroma = r.readUe() + 8;
-    if (bitDepthLuma > 14 || bitDepthChroma > 14) throw bad(`bit depth ${bitDepthLuma}/${bitDepthChroma} > 14`);
-    r.skipBits(1); // qpprime_y_zero_transform_bypass_flag
-    if (r.readBit() === 1) {
-      // seq_scaling_matrix_present_flag: 6 4x4 lists, then 2 (or 6 for 4:4:4) 8x8 lists
-      const lists = chromaFormatIdc !== 3 ? 8 : 12;
-      for (let i = 0; i < lists; i++) {
-        if (r.readBit() === 1) skipScalingList(r, i < 6 ? 16 : 64);
-      }
-    }
-  }
-
-  const log2MaxFrameNumMinus4 = r.readUe();
-  if (log2MaxFrameNumMinus4 > 12) throw bad(`log2_max_frame_num_minus4 ${log2MaxFrameNumMinus4} > 12`);
-  const pocType = r.readUe();
-  if (pocType === 0) {
-    const log2MaxPocLsbMinus4 = r.readUe();
-    if (log2MaxPocLsbMinus4 > 12) throw bad(`log2_max_pic_order_cnt_lsb_minus4 ${log2MaxPocLsbMinus4} > 12`);
-  } else if (pocType === 1) {
-    r.skipBits(1); // delta_pic_order_always_zero_flag
-    r.readSe(); // offset_for_non_ref_pic
-    r.readSe(); // offset_for_top_to_bottom_field
-    const cycle = r.readUe();
-    if (cycle > 255) throw bad(`num_ref_frames_in_pic_order_cnt_cycle ${cycle} > 255`);
-    for (let i = 0; i < cycle; i++) r.readSe();
-  } else if (pocType !== 2) {
-    throw bad(`pic_order_cnt_type ${pocType} > 2`);
-  }
+  const { chromaFormatIdc, separateColourPlane, bitDepthLuma, bitDepthChroma } = HIGH_PROFILES.has(profileIdc)
+    ? readHighProfileFields(r)
+    : DEFAULT_CHROMA_FORMAT;
+  skipFrameNumAndPictureOrder(r);
   r.readUe(); // max_num_ref_frames
   r.skipBits(1); // gaps_in_frame_num_value_allowed_flag
   const widthMbs = r.readUe() + 1;

@@ -111,44 +111,50 @@ export function readInt24BE(p: Uint8Array, o: number): number {
 export function parseVideoTagHeader(p: Uint8Array): VideoTagHeader {
   if (p.length < 1) throw truncated('first byte (empty payload)');
   const b0 = p[0]!;
-  if ((b0 & 0x80) === 0) {
-    const frameType = b0 >>> 4;
-    const codecId = b0 & 0x0f;
-    const codec = LEGACY_CODECS[codecId] ?? 'unknown';
-    let o = 1;
-    let packetType: number = VideoPacketType.CodedFrames;
-    let compositionTime = 0;
-    if (codecId === VideoCodecId.Avc || codecId === VideoCodecId.HevcNonStandard) {
-      if (p.length < 5) throw truncated(`AVC header (${p.length} bytes < 5)`);
-      const avcPacketType = p[1]!;
-      if (avcPacketType > AvcPacketType.EndOfSequence) {
-        throw new FlvFormatError('ERR_FLV_BAD_TAG_HEADER', `video tag: AVCPacketType ${avcPacketType}`);
-      }
-      packetType = avcPacketType; // 0, 1, 2 coincide with SequenceStart, CodedFrames, SequenceEnd
-      compositionTime = readInt24BE(p, 2);
-      o = 5;
-    }
-    let command: number | undefined;
-    if (frameType === VideoFrameType.Command) {
-      if (o + 1 > p.length) throw truncated('video command');
-      command = p[o++];
-    }
-    return {
-      enhanced: false,
-      frameType,
-      codecId,
-      fourCc: undefined,
-      codec,
-      packetType,
-      compositionTime,
-      command,
-      multitrack: undefined,
-      timestampOffsetNano: undefined,
-      bodyOffset: o,
-      bodyEnd: p.length,
-    };
-  }
+  return (b0 & 0x80) === 0 ? parseLegacyVideoTagHeader(p, b0) : parseEnhancedVideoTagHeader(p, b0);
+}
 
+/** A legacy header (IsExHeader 0): codec id, and for AVC (and non-standard HEVC 12) packet type + CTS. */
+function parseLegacyVideoTagHeader(p: Uint8Array, b0: number): VideoTagHeader {
+  const frameType = b0 >>> 4;
+  const codecId = b0 & 0x0f;
+  const codec = LEGACY_CODECS[codecId] ?? 'unknown';
+  let o = 1;
+  let packetType: number = VideoPacketType.CodedFrames;
+  let compositionTime = 0;
+  if (codecId === VideoCodecId.Avc || codecId === VideoCodecId.HevcNonStandard) {
+    if (p.length < 5) throw truncated(`AVC header (${p.length} bytes < 5)`);
+    const avcPacketType = p[1]!;
+    if (avcPacketType > AvcPacketType.EndOfSequence) {
+      throw new FlvFormatError('ERR_FLV_BAD_TAG_HEADER', `video tag: AVCPacketType ${avcPacketType}`);
+    }
+    packetType = avcPacketType; // 0, 1, 2 coincide with SequenceStart, CodedFrames, SequenceEnd
+    compositionTime = readInt24BE(p, 2);
+    o = 5;
+  }
+  let command: number | undefined;
+  if (frameType === VideoFrameType.Command) {
+    if (o + 1 > p.length) throw truncated('video command');
+    command = p[o++];
+  }
+  return {
+    enhanced: false,
+    frameType,
+    codecId,
+    fourCc: undefined,
+    codec,
+    packetType,
+    compositionTime,
+    command,
+    multitrack: undefined,
+    timestampOffsetNano: undefined,
+    bodyOffset: o,
+    bodyEnd: p.length,
+  };
+}
+
+/** An E-RTMP header (IsExHeader 1): ModEx, command frames, multitrack, FourCC, CTS for avc1/hvc1/vvc1. */
+function parseEnhancedVideoTagHeader(p: Uint8Array, b0: number): VideoTagHeader {
   const frameType = (b0 >>> 4) & 0x07;
   let packetType = b0 & 0x0f;
   let o = 1;
@@ -202,5 +208,3 @@ export function parseVideoTagHeader(p: Uint8Array): VideoTagHeader {
     bodyEnd,
   };
 }
-
-export { readFourCc } from './ex-header';

@@ -3,9 +3,10 @@
  * manage a fresh temporary directory per test file.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FlvReader, type FlvReadTag } from '../../src/index';
 
 export interface RunResult {
   code: number | null;
@@ -105,4 +106,17 @@ export function testsrc(size: string, rate = 25): string[] {
 
 export function sine(sampleRate = 44100, frequency = 440): string[] {
   return ['-f', 'lavfi', '-i', `sine=frequency=${frequency}:sample_rate=${sampleRate}`];
+}
+
+/** H.264 encoder options the sources share: fastest x264 preset, 4:2:0 (what every player decodes). */
+export const H264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
+
+/** Runs ffmpeg on `args` (inputs and encoder options) writing FLV to `path`, then reads the file's tags. */
+export async function encodeFlv(path: string, args: string[]): Promise<{ bytes: Uint8Array; tags: FlvReadTag[] }> {
+  await ffmpeg([...args, '-f', 'flv', path]);
+  const bytes = new Uint8Array(await readFile(path));
+  const reader = new FlvReader();
+  const tags = reader.push(bytes);
+  reader.end();
+  return { bytes, tags };
 }

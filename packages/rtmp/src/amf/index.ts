@@ -8,4 +8,5 @@ export {
   type AmfValue,
   amfClassName,
   amfTypedObject,
+  isAmfObject,
 } from './types';

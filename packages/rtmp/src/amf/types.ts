@@ -52,3 +52,8 @@ export function amfTypedObject(className: string, properties: { readonly [key: s
   Object.defineProperty(obj, AMF_CLASS_NAME, { value: className, enumerable: false });
   return obj;
 }
+
+/** True for an AMF object (not null, not an array, date or byte array). */
+export function isAmfObject(v: AmfValue): v is AmfObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof Uint8Array);
+}

@@ -1,58 +1,25 @@
 /**
- * RTMP chunk stream decoder: bytes in, complete messages out.
+ * RTMP chunk stream decoder: bytes in, complete messages out. Headers are read by
+ * {@link ChunkHeaderReader} (chunk-header-reader.ts, with the chunk layout); this module reassembles
+ * payloads — min(chunk size, bytes left in the message) per chunk — and delivers messages.
  * Spec: Adobe RTMP Specification 1.0 (December 2012), §5.3 (chunking), §5.4.1–5.4.2 (Set Chunk Size,
  * Abort). Peer quirks handled here follow the project's wire-behaviour checklist, §2.
- *
- * Chunk layout (one chunk):
- *
- *   basic header (1–3 bytes)
- *     byte 0:  fmt (bits 7–6) | csid (bits 5–0)
- *              csid 2..63  → that csid, 1-byte basic header
- *              csid 0      → csid = 64 + byte 1                (2-byte basic header, 64..319)
- *              csid 1      → csid = 64 + byte 1 + 256 * byte 2 (3-byte basic header, 64..65599)
- *   message header (11 / 7 / 3 / 0 bytes for fmt 0 / 1 / 2 / 3)
- *     fmt 0: timestamp u24 BE | length u24 BE | type u8 | message stream id u32 LE
- *     fmt 1: delta u24 BE     | length u24 BE | type u8
- *     fmt 2: delta u24 BE
- *   extended timestamp u32 BE (present iff the 24-bit field is 0xFFFFFF; on fmt 3 see below)
- *   payload: min(chunk size, bytes left in the message)
  */
-import { DEFAULT_CHUNK_SIZE, EXTENDED_TIMESTAMP_MARKER, MessageType, type RtmpMessage } from '../constants';
+import { readUint32BE } from '../bytes';
+import { DEFAULT_CHUNK_SIZE, MessageType, type RtmpMessage } from '../constants';
 import { RtmpProtocolError } from '../errors';
 import { type ChunkDecoderOptions, type ResolvedChunkDecoderOptions, resolveChunkDecoderOptions } from '../options';
+import { ChunkHeaderReader, type ChunkStreamState } from './chunk-header-reader';
 import { PayloadSlabPool } from './payload-pool';
 
 /** Longest possible chunk header: 3-byte basic header + 11-byte fmt 0 header + 4-byte extended timestamp. */
 const MAX_HEADER_SIZE = 18;
-/** Message header length by fmt. */
-const MESSAGE_HEADER_SIZE = [11, 7, 3, 0] as const;
 
 /** Payload of every zero-length message (it cannot be written to). */
 const EMPTY: Uint8Array = Buffer.alloc(0);
 
 const STATE_HEADER = 0;
 const STATE_PAYLOAD = 1;
-
-/** What the decoder remembers about one chunk stream id. */
-class ChunkStreamState {
-  /** Absolute timestamp of the current (or last) message, mod 2^32. */
-  timestamp = 0;
-  /** Timestamp delta a fmt 3 chunk that starts a new message adds. After fmt 0 it is that timestamp. */
-  delta = 0;
-  length = 0;
-  type = 0;
-  streamId = 0;
-  /** The last fmt 0/1/2 header carried an extended timestamp, so fmt 3 chunks may repeat it. */
-  hasExtended = false;
-  /** Raw value of that extended timestamp field (absolute for fmt 0, delta for fmt 1/2). */
-  extended = 0;
-  /** Payload of a message that spans chunks or pushes; null between messages. */
-  buffer: Uint8Array | null = null;
-  /** Bytes of `buffer` filled so far. */
-  received = 0;
-
-  constructor(readonly id: number) {}
-}
 
 /**
  * Push-fed RTMP chunk stream decoder (one per connection and direction).
@@ -85,10 +52,8 @@ class ChunkStreamState {
  */
 export class ChunkDecoder {
   private readonly opts: ResolvedChunkDecoderOptions;
-  /** Chunk streams with 1-byte ids (2..63), indexed by id; larger ids live in `streams`. */
-  private readonly small: (ChunkStreamState | undefined)[] = new Array(64).fill(undefined);
-  private readonly streams = new Map<number, ChunkStreamState>();
-  private streamCount = 0;
+  /** The chunk stream table and its header parser. */
+  private readonly headers: ChunkHeaderReader;
   private _chunkSize = DEFAULT_CHUNK_SIZE;
   private _bytesReceived = 0;
   /** Sum of `length` over chunk streams holding a partial message. */
@@ -111,6 +76,7 @@ export class ChunkDecoder {
    */
   constructor(options?: ChunkDecoderOptions) {
     this.opts = resolveChunkDecoderOptions(options);
+    this.headers = new ChunkHeaderReader(this.opts);
     const size = this.opts.payloadSlabSize;
     this.pool = this.opts.payloadPool ?? (size > 0 ? new PayloadSlabPool(size) : undefined);
   }
@@ -173,26 +139,26 @@ export class ChunkDecoder {
 
       // STATE_HEADER: parse in place when the whole header is here, else gather it in the stash.
       if (this.stashLength === 0) {
-        const cs = this.parseHeader(b, off, end);
+        const cs = this.headers.read(b, off, end);
         if (cs === null) {
           this.stash.set(b.subarray(off, end), 0);
           this.stashLength = end - off;
           return;
         }
-        off = this.startChunk(cs, b, off + this.headerLength, end, out);
+        off = this.startChunk(cs, b, off + this.headers.headerLength, end, out);
         continue;
       }
       const had = this.stashLength;
       const take = Math.min(MAX_HEADER_SIZE - had, end - off);
       this.stash.set(b.subarray(off, off + take), had);
       this.stashLength = had + take;
-      const cs = this.parseHeader(this.stash, 0, this.stashLength);
+      const cs = this.headers.read(this.stash, 0, this.stashLength);
       if (cs === null) {
         off += take;
         continue;
       }
       this.stashLength = 0;
-      const used = this.headerLength;
+      const used = this.headers.headerLength;
       if (used >= had) {
         off = this.startChunk(cs, b, off + used - had, end, out);
         continue;
@@ -346,107 +312,6 @@ export class ChunkDecoder {
     return this.pool === undefined ? Buffer.allocUnsafeSlow(length) : this.pool.allocate(length);
   }
 
-  /** Length of the header `parseHeader` accepted last. */
-  private headerLength = 0;
-
-  /**
-   * Parses one chunk header from `src[o..end)`. Returns null (changing nothing) when more bytes are
-   * needed, else commits the header to its chunk stream state, sets `headerLength`, and returns the
-   * state. Throws as soon as the bytes present prove a violation.
-   */
-  private parseHeader(src: Uint8Array, o: number, end: number): ChunkStreamState | null {
-    const b0 = src[o]!;
-    const fmt = b0 >>> 6;
-    let csid = b0 & 0x3f;
-    let p = o + 1;
-    if (csid === 0) {
-      if (end - o < 2) return null;
-      csid = 64 + src[o + 1]!;
-      p = o + 2;
-    } else if (csid === 1) {
-      if (end - o < 3) return null;
-      csid = 64 + src[o + 1]! + 256 * src[o + 2]!;
-      p = o + 3;
-    }
-    let cs = csid < 64 ? this.small[csid] : this.streams.get(csid);
-    if (cs === undefined) {
-      if (fmt !== 0) {
-        throw new RtmpProtocolError(
-          'ERR_RTMP_CHUNK_STREAM_NOT_OPEN',
-          `fmt ${fmt} chunk on csid ${csid}, which no fmt 0 chunk has opened`,
-        );
-      }
-      if (this.streamCount >= this.opts.maxChunkStreams) {
-        throw new RtmpProtocolError(
-          'ERR_RTMP_TOO_MANY_CHUNK_STREAMS',
-          `csid ${csid} would be chunk stream number ${this.streamCount + 1} > maxChunkStreams ${this.opts.maxChunkStreams}`,
-        );
-      }
-    } else if (fmt !== 3 && cs.buffer !== null) {
-      throw new RtmpProtocolError(
-        'ERR_RTMP_HEADER_MID_MESSAGE',
-        `fmt ${fmt} chunk on csid ${csid} while its message has ${cs.length - cs.received} of ${cs.length} bytes to come`,
-      );
-    }
-
-    if (fmt === 3) {
-      const state = cs!;
-      if (state.hasExtended) {
-        // Peers disagree whether fmt 3 repeats the extended timestamp (ffmpeg, librtmp, rtmp2sink do;
-        // OBS < 30.1 does not): consume the 4 bytes only if they equal the stored value. Always wait
-        // for all 4 so the decision never depends on where the stream was split.
-        if (end - p < 4) return null;
-        if (readU32(src, p) === state.extended) p += 4;
-      }
-      if (state.buffer === null) state.timestamp = (state.timestamp + state.delta) >>> 0;
-      this.headerLength = p - o;
-      return state;
-    }
-
-    const hlen = MESSAGE_HEADER_SIZE[fmt]!;
-    if (end - p < hlen) return null;
-    let ts = (src[p]! << 16) | (src[p + 1]! << 8) | src[p + 2]!;
-    const hasExtended = ts === EXTENDED_TIMESTAMP_MARKER;
-    if (hasExtended) {
-      if (end - p < hlen + 4) return null;
-      ts = readU32(src, p + hlen);
-    }
-    let length = 0;
-    if (fmt !== 2) {
-      length = (src[p + 3]! << 16) | (src[p + 4]! << 8) | src[p + 5]!;
-      if (length > this.opts.maxMessageSize) {
-        throw new RtmpProtocolError(
-          'ERR_RTMP_MESSAGE_TOO_LARGE',
-          `csid ${csid}: ${length}-byte message > maxMessageSize ${this.opts.maxMessageSize}`,
-        );
-      }
-    }
-    if (cs === undefined) {
-      cs = new ChunkStreamState(csid);
-      if (csid < 64) this.small[csid] = cs;
-      else this.streams.set(csid, cs);
-      this.streamCount++;
-    }
-    if (fmt === 0) {
-      cs.timestamp = ts;
-      cs.delta = ts;
-      cs.length = length;
-      cs.type = src[p + 6]!;
-      cs.streamId = (src[p + 7]! | (src[p + 8]! << 8) | (src[p + 9]! << 16) | (src[p + 10]! << 24)) >>> 0;
-    } else {
-      cs.delta = ts;
-      cs.timestamp = (cs.timestamp + ts) >>> 0;
-      if (fmt === 1) {
-        cs.length = length;
-        cs.type = src[p + 6]!;
-      }
-    }
-    cs.hasExtended = hasExtended;
-    cs.extended = hasExtended ? ts : 0;
-    this.headerLength = p + hlen + (hasExtended ? 4 : 0) - o;
-    return cs;
-  }
-
   /** Emits a completed message, applying Set Chunk Size and Abort first. */
   private deliver(cs: ChunkStreamState, payload: Uint8Array, out: RtmpMessage[]): void {
     const type = cs.type;
@@ -468,7 +333,7 @@ export class ChunkDecoder {
         `Set Chunk Size with a ${payload.length}-byte body (needs 4)`,
       );
     }
-    const size = readU32(payload, 0);
+    const size = readUint32BE(payload, 0);
     if (size === 0 || size > 0x7fffffff) {
       throw new RtmpProtocolError(
         'ERR_RTMP_BAD_CHUNK_SIZE',
@@ -488,16 +353,12 @@ export class ChunkDecoder {
     if (payload.length < 4) {
       throw new RtmpProtocolError('ERR_RTMP_BAD_CONTROL_MESSAGE', `Abort with a ${payload.length}-byte body (needs 4)`);
     }
-    const id = readU32(payload, 0);
-    const target = id < 64 ? this.small[id] : this.streams.get(id);
+    const id = readUint32BE(payload, 0);
+    const target = this.headers.get(id);
     if (target !== undefined && target.buffer !== null) {
       this.pendingBytes -= target.length;
       target.buffer = null;
       target.received = 0;
     }
   }
-}
-
-function readU32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }

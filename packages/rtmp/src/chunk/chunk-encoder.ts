@@ -25,6 +25,26 @@ function invalidMessage(message: string): RtmpError {
   return new RtmpError('ERR_RTMP_INVALID_MESSAGE', message);
 }
 
+/** Throws `ERR_RTMP_INVALID_MESSAGE` unless every header field of `msg` fits the chunk format. */
+function checkEncodable(msg: RtmpMessage): void {
+  const { chunkStreamId: csid, type, streamId } = msg;
+  if (!Number.isInteger(csid) || csid < 2 || csid > MAX_CHUNK_STREAM_ID) {
+    throw invalidMessage(`chunkStreamId must be an integer in 2..${MAX_CHUNK_STREAM_ID}, got ${csid}`);
+  }
+  if (!Number.isInteger(type) || type < 0 || type > 255) {
+    throw invalidMessage(`type must be an integer in 0..255, got ${type}`);
+  }
+  if (!Number.isInteger(streamId) || streamId < 0 || streamId > 0xffffffff) {
+    throw invalidMessage(`streamId must be an integer in 0..4294967295, got ${streamId}`);
+  }
+  if (!Number.isInteger(msg.timestamp)) {
+    throw invalidMessage(`timestamp must be an integer, got ${msg.timestamp}`);
+  }
+  if (msg.payload.length > 0xffffff) {
+    throw invalidMessage(`payload of ${msg.payload.length} bytes exceeds the 24-bit length field (16777215)`);
+  }
+}
+
 /** Writes the 1-, 2- or 3-byte basic header at 0; returns its length. */
 function writeBasicHeader(h: Uint8Array, fmt: number, csid: number): number {
   if (csid < 64) {
@@ -90,23 +110,9 @@ export class ChunkEncoder {
    * or a payload over 2^24 − 1 bytes.
    */
   encode(msg: RtmpMessage): Uint8Array[] {
+    checkEncodable(msg);
     const { chunkStreamId: csid, type, streamId, payload } = msg;
-    if (!Number.isInteger(csid) || csid < 2 || csid > MAX_CHUNK_STREAM_ID) {
-      throw invalidMessage(`chunkStreamId must be an integer in 2..${MAX_CHUNK_STREAM_ID}, got ${csid}`);
-    }
-    if (!Number.isInteger(type) || type < 0 || type > 255) {
-      throw invalidMessage(`type must be an integer in 0..255, got ${type}`);
-    }
-    if (!Number.isInteger(streamId) || streamId < 0 || streamId > 0xffffffff) {
-      throw invalidMessage(`streamId must be an integer in 0..4294967295, got ${streamId}`);
-    }
-    if (!Number.isInteger(msg.timestamp)) {
-      throw invalidMessage(`timestamp must be an integer, got ${msg.timestamp}`);
-    }
     const length = payload.length;
-    if (length > 0xffffff) {
-      throw invalidMessage(`payload of ${length} bytes exceeds the 24-bit length field (16777215)`);
-    }
     const timestamp = msg.timestamp >>> 0;
 
     let st = this.streams.get(csid);

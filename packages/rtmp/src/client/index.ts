@@ -1,10 +1,8 @@
+export { RtmpClient } from './rtmp-client';
+export { DEFAULT_RTMP_PORT, parseRtmpUrl, type RtmpClientTarget } from './rtmp-url';
 export {
   DEFAULT_CLIENT_CHUNK_SIZE,
   DEFAULT_CLIENT_TIMEOUT,
-  DEFAULT_RTMP_PORT,
-  parseRtmpUrl,
-  RtmpClient,
   type RtmpClientEvents,
   type RtmpClientOptions,
-  type RtmpClientTarget,
-} from './rtmp-client';
+} from './types';

@@ -5,96 +5,41 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { AmfEcmaArray, type AmfObject, type AmfValue, decodeCommand } from '../amf';
+import { AmfEcmaArray, type AmfValue, decodeCommand, isAmfObject } from '../amf';
 import { ChunkDecoder, ChunkEncoder } from '../chunk';
 import { MessageType, type RtmpMessage, UserControlEvent } from '../constants';
 import { isRtmpError, RtmpError, RtmpRejection } from '../errors';
-import { ClientHandshake, type ClientHandshakeOptions } from '../handshake';
-import { type ChunkDecoderOptions, integerOption } from '../options';
+import { ClientHandshake } from '../handshake';
+import { integerOption } from '../options';
 import {
+  AcknowledgementWindow,
   COMMAND_CHUNK_STREAM_ID,
   commandMessage,
   dataMessage,
   decodeSetPeerBandwidth,
   decodeU32Control,
   decodeUserControl,
-  encodeAcknowledgement,
   encodeSetChunkSize,
   encodeUserControl,
   encodeWindowAckSize,
 } from '../protocol';
-
-/** Default outgoing chunk size: few chunk headers per video frame. */
-export const DEFAULT_CLIENT_CHUNK_SIZE = 4096;
-/** Default time for TCP connect + handshake + connect, and for createStream + publish. */
-export const DEFAULT_CLIENT_TIMEOUT = 10_000;
-/** Default RTMP port. */
-export const DEFAULT_RTMP_PORT = 1935;
+import { type RtmpClientTarget, resolveRtmpTarget } from './rtmp-url';
+import {
+  DEFAULT_CLIENT_CHUNK_SIZE,
+  DEFAULT_CLIENT_TIMEOUT,
+  type RtmpClientEvents,
+  type RtmpClientOptions,
+} from './types';
 
 /** Chunk streams the client sends on. */
 const CSID_STREAM_COMMAND = 4;
 const CSID_DATA = 5;
 const CSID_AUDIO = 6;
 const CSID_VIDEO = 7;
-const TWO_POW_32 = 0x100000000;
-
-/** Where to connect when not given a URL. */
-export interface RtmpClientTarget {
-  host: string;
-  /** @default 1935 */
-  port?: number;
-  /** Application path sent in connect, e.g. "live/test". */
-  app: string;
-  /** tcUrl sent in connect. @default `rtmp://host:port/app` */
-  tcUrl?: string;
-}
-
-/** Options of {@link RtmpClient.connect}. */
-export interface RtmpClientOptions extends ChunkDecoderOptions {
-  /** Chunk size we send with (announced before connect). @default 4096 */
-  chunkSize?: number;
-  /** Milliseconds for connect (TCP, handshake, connect) and for publish to be answered. @default 10000 */
-  timeout?: number;
-  /** flashVer sent in connect. @default "FMLE/3.0 (compatible; @org/rtmp)" */
-  flashVer?: string;
-  /** Handshake options; `digest: true` sends an ffmpeg-style digest C1. */
-  handshake?: ClientHandshakeOptions;
-}
-
-/** Events of {@link RtmpClient}. */
-export type RtmpClientEvents = {
-  /** onStatus messages from the server after publish started (e.g. an unpublish notification). */
-  status: [info: AmfObject];
-  /** The socket's write buffer drained (after a send returned false). */
-  drain: [];
-  /** The connection ended; `err` says why when it was not a normal close. */
-  close: [err?: RtmpError];
-};
 
 interface Pending {
   resolve: (values: AmfValue[]) => void;
   reject: (err: RtmpError) => void;
-}
-
-/**
- * Parses `rtmp://host[:port]/app/path`: the whole path is the app (the stream name is given to
- * `publish`), so `rtmp://h/live/test` + `publish("johndoe")` publishes `live/test` / `johndoe`.
- */
-export function parseRtmpUrl(url: string): Required<RtmpClientTarget> {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new RtmpError('ERR_RTMP_INVALID_OPTION', `not a URL: ${url}`);
-  }
-  if (u.protocol !== 'rtmp:') {
-    throw new RtmpError('ERR_RTMP_INVALID_OPTION', `only rtmp:// URLs are supported, got ${u.protocol}//`);
-  }
-  const port = u.port === '' ? DEFAULT_RTMP_PORT : Number(u.port);
-  const app = decodeURIComponent(u.pathname).replace(/^\/+|\/+$/g, '');
-  if (app === '') throw new RtmpError('ERR_RTMP_INVALID_OPTION', `no application path in ${url}`);
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  return { host, port, app, tcUrl: `rtmp://${u.host}/${app}` };
 }
 
 /**
@@ -110,8 +55,7 @@ export class RtmpClient extends EventEmitter<RtmpClientEvents> {
   private readonly pending = new Map<number, Pending>();
   private nextTxn = 1;
   private bytesIn = 0;
-  private serverWindow = 0;
-  private lastAckAt = 0;
+  private readonly ackWindow = new AcknowledgementWindow();
   private lastWindowSent = -1;
   private publishWaiter: { streamId: number; resolve: () => void; reject: (e: RtmpError) => void } | null = null;
   private _streamId: number | null = null;
@@ -137,15 +81,7 @@ export class RtmpClient extends EventEmitter<RtmpClientEvents> {
   static async connect(target: string | RtmpClientTarget, options: RtmpClientOptions = {}): Promise<RtmpClient> {
     const chunkSize = integerOption('chunkSize', options.chunkSize, DEFAULT_CLIENT_CHUNK_SIZE, 1, 0x7fffffff);
     const timeout = integerOption('timeout', options.timeout, DEFAULT_CLIENT_TIMEOUT, 1, 0x7fffffff);
-    const t: Required<RtmpClientTarget> =
-      typeof target === 'string'
-        ? parseRtmpUrl(target)
-        : {
-            host: target.host,
-            port: target.port ?? DEFAULT_RTMP_PORT,
-            app: target.app,
-            tcUrl: target.tcUrl ?? `rtmp://${target.host}:${target.port ?? DEFAULT_RTMP_PORT}/${target.app}`,
-          };
+    const t = resolveRtmpTarget(target);
     const socket = net.connect(t.port, t.host);
     socket.setNoDelay(true);
     const client = new RtmpClient(socket, t, options);
@@ -312,10 +248,8 @@ export class RtmpClient extends EventEmitter<RtmpClientEvents> {
           }
           if (rest.length > 0) {
             const messages = this.decoder.push(rest);
-            if (this.serverWindow > 0 && this.bytesIn - this.lastAckAt >= this.serverWindow) {
-              this.lastAckAt = this.bytesIn;
-              this.send(encodeAcknowledgement(this.bytesIn % TWO_POW_32));
-            }
+            const ack = this.ackWindow.due(this.bytesIn);
+            if (ack !== null) this.send(ack);
             for (const m of messages) this.handle(m);
           }
         } catch (err) {
@@ -332,7 +266,7 @@ export class RtmpClient extends EventEmitter<RtmpClientEvents> {
   private handle(m: RtmpMessage): void {
     switch (m.type) {
       case MessageType.WindowAckSize:
-        this.serverWindow = decodeU32Control(m.payload, 'Window Acknowledgement Size');
+        this.ackWindow.setWindow(decodeU32Control(m.payload, 'Window Acknowledgement Size'));
         return;
       case MessageType.SetPeerBandwidth: {
         // The receiver answers with its Window Ack Size when the window differs from what it sent.
@@ -370,7 +304,7 @@ export class RtmpClient extends EventEmitter<RtmpClientEvents> {
       return;
     }
     if (cmd.name === 'onStatus') {
-      const info = cmd.args.find(isObject) ?? {};
+      const info = cmd.args.find(isAmfObject) ?? {};
       const w = this.publishWaiter;
       if (w !== null && (m.streamId === w.streamId || m.streamId === 0)) {
         if (info.code === 'NetStream.Publish.Start') {
@@ -450,12 +384,8 @@ export class RtmpClient extends EventEmitter<RtmpClientEvents> {
   }
 }
 
-function isObject(v: AmfValue): v is AmfObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof Uint8Array);
-}
-
 function rejectionFrom(info: AmfValue, fallbackCode: string): RtmpRejection {
-  const o = isObject(info) ? info : {};
+  const o = isAmfObject(info) ? info : {};
   return new RtmpRejection(
     typeof o.code === 'string' ? o.code : fallbackCode,
     typeof o.description === 'string' ? o.description : '',

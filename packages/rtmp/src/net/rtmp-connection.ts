@@ -51,6 +51,11 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
   private readonly mergeGate: MergeGate | null;
   /** Resolves when the socket has fully closed. */
   readonly closed: Promise<void>;
+  /**
+   * The publisher ended its publish itself (FCUnpublish, deleteStream). One that then closes at once
+   * (librtmp does) resets the connection under our reply: that is an ordinary disconnect.
+   */
+  private peerEnded = false;
 
   /** @internal Created by {@link RtmpServer}. */
   constructor(
@@ -72,6 +77,23 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
 
     socket.setNoDelay(true);
+    this.followSession(session);
+    this.followSocket(socket, session);
+
+    this.handshakeTimer = setTimeout(() => {
+      this.handshakeTimer = null;
+      session.close(
+        new RtmpProtocolError(
+          'ERR_RTMP_HANDSHAKE_TIMEOUT',
+          `handshake and connect not completed within ${limits.handshakeTimeout} ms (state ${session.state})`,
+        ),
+      );
+    }, limits.handshakeTimeout);
+    if (limits.idleTimeout > 0) this.armIdleTimer(limits.idleTimeout);
+  }
+
+  /** Relays the session: its output to the socket, its flow control to reading, its events to ours. */
+  private followSession(session: RtmpSession): void {
     session.on('data', (chunks) => this.write(chunks));
     session.on('pause', () => {
       this.sessionPaused = true;
@@ -93,7 +115,14 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
     }
     session.on('connect', () => this.clearHandshakeTimer());
     session.on('close', (err) => this.onSessionClose(err));
+    session.on('unpublish', (_info: unknown, reason: string) => {
+      if (reason === 'FCUnpublish' || reason === 'deleteStream') this.peerEnded = true;
+    });
+  }
 
+  /** Feeds the socket's bytes to the session (with merged reads) and turns socket ends into closes. */
+  private followSocket(socket: Socket, session: RtmpSession): void {
+    const gate = this.mergeGate;
     socket.on('data', (buf: Buffer) => {
       this.lastReadAt = Date.now();
       session.feed(buf);
@@ -108,32 +137,15 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
         }
       }
     });
-    // A publisher that ended its publish itself (FCUnpublish, deleteStream) and then closed at once
-    // (librtmp does) resets the connection under our reply: that is an ordinary disconnect.
-    let peerEnded = false;
-    session.on('unpublish', (_info: unknown, reason: string) => {
-      if (reason === 'FCUnpublish' || reason === 'deleteStream') peerEnded = true;
-    });
     socket.on('end', () => session.close('disconnect'));
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (peerEnded && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) session.close('disconnect');
+      if (this.peerEnded && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) session.close('disconnect');
       else session.close(new RtmpError('ERR_RTMP_SOCKET', `socket error: ${err.message}`, { cause: err }));
     });
     socket.on('close', () => {
       session.close('disconnect');
       this.clearTimers();
     });
-
-    this.handshakeTimer = setTimeout(() => {
-      this.handshakeTimer = null;
-      session.close(
-        new RtmpProtocolError(
-          'ERR_RTMP_HANDSHAKE_TIMEOUT',
-          `handshake and connect not completed within ${limits.handshakeTimeout} ms (state ${session.state})`,
-        ),
-      );
-    }, limits.handshakeTimeout);
-    if (limits.idleTimeout > 0) this.armIdleTimer(limits.idleTimeout);
   }
 
   /** Bytes read from the peer so far. */

@@ -1,3 +1,4 @@
+export { AcknowledgementWindow } from './acknowledgement-window';
 export {
   COMMAND_CHUNK_STREAM_ID,
   commandMessage,

@@ -1,10 +1,10 @@
+export { RtmpSession } from './rtmp-session';
 export {
   DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_MAX_STREAMS,
   DEFAULT_SESSION_CHUNK_SIZE,
   DEFAULT_WINDOW_ACK_SIZE,
-  RtmpSession,
-} from './rtmp-session';
+} from './session-options';
 export type {
   ConnectInfo,
   DataMessage,

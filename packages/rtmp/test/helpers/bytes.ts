@@ -1,5 +1,5 @@
 /** Byte-building helpers for the chunk/handshake/AMF tests: one field per call, readable tables. */
-import type { RtmpMessage } from '../src/constants';
+import type { RtmpMessage } from '../../src/constants';
 
 export type ByteSpec = number | readonly number[] | Uint8Array | ByteSpec[];
 
@@ -54,3 +54,10 @@ export function splitAt(bytes: Uint8Array, offsets: readonly number[]): Uint8Arr
 export function concat(pieces: readonly Uint8Array[]): Uint8Array {
   return b(...pieces);
 }
+
+/** Big-endian IEEE 754 double (AMF numbers). */
+export const f64 = (n: number): number[] => {
+  const v = new DataView(new ArrayBuffer(8));
+  v.setFloat64(0, n);
+  return Array.from(new Uint8Array(v.buffer));
+};
