@@ -14,7 +14,10 @@ import { type FfmpegExit, FfmpegSupervisor, LineTail } from '../src/output/ffmpe
 const dir = mkdtempSync(join(tmpdir(), 'ffmpeg-test-'));
 const logger = pino({ level: 'silent' });
 
-/** Modes: eof (exit 0 on stdin end), term (ignore EOF, exit 143 on SIGTERM), stubborn (ignore both), crash. */
+/**
+ * Modes: eof (exit 0 on stdin end), term (ignore EOF, exit 143 on SIGTERM), stubborn (ignore both),
+ * crash, stdout (20 000 lines on stdout, then exit).
+ */
 const SCRIPT = join(dir, 'fake-ffmpeg.mjs');
 writeFileSync(
   SCRIPT,
@@ -34,6 +37,9 @@ if (mode === 'crash') {
   process.stdin.on('end', () => {});
   process.on('SIGTERM', () => process.exit(143));
   setInterval(() => {}, 1000);
+} else if (mode === 'stdout') {
+  for (let i = 0; i < 20000; i++) process.stdout.write('entry ' + i + '\\n');
+  process.stdin.destroy();
 } else if (mode === 'stubborn') {
   process.stdin.on('end', () => {});
   process.on('SIGTERM', () => {});
@@ -78,40 +84,59 @@ const waitFor = async (cond: () => boolean, ms = 5000) => {
 const inProc = (pid: number) => existsSync(`/proc/${pid}`);
 
 describe('buildFfmpegArgs', () => {
-  const base = { dir: '/srv/hls/johndoe', hlsTime: 1, startNumber: 0, run: 0 };
+  const base = { dir: '/srv/hls/johndoe', hlsTime: 1, startNumber: 0 };
 
-  it('is the design argv: FLV on stdin, stream copy, MPEG-TS segments and a private playlist', () => {
+  it('is the design argv: FLV on stdin, stream copy, MPEG-TS segments, a private playlist on stdout', () => {
     const args = buildFfmpegArgs(base);
     const joined = args.join(' ');
-    expect(joined).toContain('-f flv -i pipe:0 -c copy -f hls -hls_time 1 -hls_list_size 6');
+    expect(joined).toContain('-f flv -i pipe:0 -c copy -f hls -hls_time 1 -hls_list_size 1');
     // FFmpeg deletes nothing and continues nothing: the server owns the playlist and the deletions.
     expect(args[args.indexOf('-hls_flags') + 1]).toBe('temp_file+independent_segments+omit_endlist');
     expect(joined).toContain('-hls_segment_type mpegts -start_number 0');
     expect(joined).not.toContain('allow_cache');
     expect(args[args.indexOf('-hls_segment_filename') + 1]).toBe('/srv/hls/johndoe/live_%03d.ts');
-    expect(args.at(-1)).toBe('/srv/hls/johndoe/ffmpeg-0.m3u8');
+    expect(args.at(-1)).toBe('pipe:1');
     expect(args).not.toContain('-re');
   });
 
-  it('numbers a later run on, with its own private playlist', () => {
-    const args = buildFfmpegArgs({ ...base, hlsTime: 2, startNumber: 17, run: 3 });
+  it('numbers a later run on', () => {
+    const args = buildFfmpegArgs({ ...base, hlsTime: 2, startNumber: 17 });
     expect(args[args.indexOf('-hls_time') + 1]).toBe('2');
     expect(args[args.indexOf('-start_number') + 1]).toBe('17');
-    expect(args.at(-1)).toBe('/srv/hls/johndoe/ffmpeg-3.m3u8');
   });
 
   it('keeps a path with shell metacharacters as one argument (no shell anywhere)', async () => {
     const odd = join(dir, 'a b;$(touch pwned)');
     const args = buildFfmpegArgs({ ...base, dir: odd });
-    expect(args.at(-1)).toBe(`${odd}/ffmpeg-0.m3u8`);
+    const pattern = args[args.indexOf('-hls_segment_filename') + 1] as string;
+    expect(pattern).toBe(`${odd}/live_%03d.ts`);
     const out = join(dir, 'argv.json');
-    const { sup, exits } = supervise('eof', { args: () => [SCRIPT, 'eof', out, args.at(-1) as string] });
+    const { sup, exits } = supervise('eof', { args: () => [SCRIPT, 'eof', out, pattern] });
     sup.start();
     await waitFor(() => existsSync(out));
     await sup.stop();
-    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(['eof', out, `${odd}/ffmpeg-0.m3u8`]);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(['eof', out, pattern]);
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
     expect(exits).toHaveLength(1);
+  });
+});
+
+describe('FfmpegSupervisor stdout as data', () => {
+  it('hands every stdout byte to onStdout before the exit, and keeps it out of the tail', async () => {
+    const chunks: Buffer[] = [];
+    let atExit = -1;
+    const { sup, exits } = supervise('stdout', { onStdout: (c) => chunks.push(c), restart: { maxRestarts: 0 } });
+    sup.on('exit', () => {
+      atExit = Buffer.concat(chunks).length;
+    });
+    sup.start();
+    await waitFor(() => exits.length === 1);
+    const text = Buffer.concat(chunks).toString();
+    const expected = Array.from({ length: 20000 }, (_, i) => `entry ${i}\n`).join('');
+    expect(atExit).toBe(expected.length);
+    expect(text).toBe(expected);
+    expect(exits[0]?.tail).toEqual(['ready']);
+    await sup.stop();
   });
 });
 

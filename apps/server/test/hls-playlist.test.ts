@@ -1,7 +1,6 @@
 /**
  * The HLS module's pure pieces: the media playlist text (RFC 8216 tags, serialize/parse round trip,
- * typed errors on malformed input), FFmpeg's private playlist read as finished segments, and the
- * keyframe clock that dates segments.
+ * typed errors on malformed input) and the keyframe clock that dates segments.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +12,6 @@ import {
   serializeMediaPlaylist,
 } from '../src/hls/playlist';
 import { KeyframeClock } from '../src/output/keyframe-clock';
-import { parseSegments } from '../src/output/producer-playlist';
 
 const T0 = Date.UTC(2026, 11, 7, 12, 0, 0, 250);
 
@@ -127,32 +125,6 @@ describe('segment names', () => {
       expect(isSegmentName(name), name).toBe(false);
     }
     expect(() => segmentName(-1)).toThrow(RangeError);
-  });
-});
-
-describe("FFmpeg's private playlist", () => {
-  it('lists its finished segments with their numbers and durations, skipping foreign names', () => {
-    const text = [
-      '#EXTM3U',
-      '#EXT-X-VERSION:3',
-      '#EXT-X-TARGETDURATION:1',
-      '#EXT-X-MEDIA-SEQUENCE:41',
-      '#EXTINF:1.000000,',
-      'live_041.ts',
-      '#EXTINF:0.960000,',
-      'elsewhere.ts',
-      '#EXTINF:1.040000,',
-      'live_043.ts',
-      '',
-    ].join('\n');
-    expect(parseSegments(text)).toEqual([
-      { name: 'live_041.ts', number: 41, duration: 1 },
-      { name: 'live_043.ts', number: 43, duration: 1.04 },
-    ]);
-  });
-
-  it('throws the typed error of a half-written file', () => {
-    expect(errorCode(() => parseSegments('#EXTM3U\n#EXTINF:1.0,\n#EXTINF'))).toBe('ERR_HLS_BAD_TAG');
   });
 });
 

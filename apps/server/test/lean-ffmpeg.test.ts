@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isVideoKeyframe, muxFlv, TagType } from '@org/flv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { producerPlaylistName } from '../src/hls/names';
 import { buildFfmpegArgs } from '../src/output/ffmpeg-args';
 import { makeClip, readFlvTags } from './helpers/media';
 
@@ -34,20 +33,30 @@ afterAll(() => {
 
 function hlsArgs(dir: string): string[] {
   mkdirSync(dir, { recursive: true });
-  return buildFfmpegArgs({ dir, hlsTime: 1, startNumber: 0, run: 0 });
+  return buildFfmpegArgs({ dir, hlsTime: 1, startNumber: 0 });
 }
+
+/** Everything a child wrote to its stdout so far: the playlists FFmpeg wrote at its cuts. */
+const stdoutOf = new WeakMap<ChildProcess, string[]>();
+/** Exit code of a child once its stdio is closed too (its stdout is then all read). */
+const closedOf = new WeakMap<ChildProcess, Promise<number | null>>();
 
 function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
+  return closedOf.get(child) as Promise<number | null>;
 }
 
-/** FFmpeg's playlist's text, or '' while FFmpeg has not written one. */
-function playlistOf(dir: string): string {
-  const p = join(dir, producerPlaylistName(0));
-  return existsSync(p) ? readFileSync(p, 'utf8') : '';
+function spawnFfmpeg(bin: string, args: string[], stdin: 'pipe' | 'ignore'): ChildProcess {
+  const child = spawn(bin, args, { stdio: [stdin, 'pipe', 'pipe'] });
+  children.push(child);
+  const out: string[] = [];
+  stdoutOf.set(child, out);
+  child.stdout?.on('data', (d: Buffer) => out.push(d.toString('latin1')));
+  closedOf.set(child, new Promise((resolve) => child.once('close', (code) => resolve(code))));
+  return child;
+}
+
+function playlistOf(child: ChildProcess): string {
+  return (stdoutOf.get(child) ?? []).join('');
 }
 
 /** The clip's tags and the indexes of its video keyframes (at least two). */
@@ -104,15 +113,14 @@ function fileSizeWithin(path: string, atLeast: number, ms: number): Promise<numb
 
 /** Feeds `flv` on stdin and keeps stdin open, as a publisher that has not sent the next frame yet. */
 function feedAndHold(bin: string, dir: string, flv: Buffer): ChildProcess {
-  const child = spawn(bin, hlsArgs(dir), { stdio: ['pipe', 'ignore', 'pipe'] });
-  children.push(child);
+  const child = spawnFfmpeg(bin, hlsArgs(dir), 'pipe');
   child.stdin?.write(flv);
   return child;
 }
 
-function listedWithin(dir: string, ms: number): Promise<boolean> {
+function listedWithin(child: ChildProcess, ms: number): Promise<boolean> {
   return within(
-    () => playlistOf(dir).includes('live_000.ts'),
+    () => playlistOf(child).includes('live_000.ts'),
     (listed) => listed,
     ms,
   );
@@ -130,10 +138,10 @@ describe("the server's lean FFmpeg", () => {
     const lean = feedAndHold(LEAN, leanDir, flv);
     const debian = feedAndHold(DEBIAN, debianDir, flv);
     try {
-      expect(await listedWithin(leanDir, 10_000), 'lean: segment 0 listed with stdin still open').toBe(true);
+      expect(await listedWithin(lean, 10_000), 'lean: segment 0 listed with stdin still open').toBe(true);
       // Debian's interleaver holds the keyframe until an audio packet at or after it is queued:
       // 1.5 s later it still has not listed the segment.
-      expect(await listedWithin(debianDir, 1500), 'Debian: segment 0 held back').toBe(false);
+      expect(await listedWithin(debian, 1500), 'Debian: segment 0 held back').toBe(false);
     } finally {
       lean.stdin?.end();
       debian.stdin?.end();
@@ -141,7 +149,7 @@ describe("the server's lean FFmpeg", () => {
     expect(await exited(lean)).toBe(0);
     expect(await exited(debian)).toBe(0);
     // At the end of input both have the segment.
-    expect(playlistOf(debianDir)).toContain('live_000.ts');
+    expect(playlistOf(debian)).toContain('live_000.ts');
   }, 30_000);
 
   it('writes a segment to its file while muxing it; Debian ffmpeg holds it in memory until the cut', async () => {
@@ -156,7 +164,7 @@ describe("the server's lean FFmpeg", () => {
       const size = await fileSizeWithin(join(leanDir, 'live_000.ts.tmp'), 64 * 1024, 10_000);
       expect(size, 'lean: live_000.ts.tmp written before the cut').toBeGreaterThanOrEqual(64 * 1024);
       expect(size % 6144).toBe(0);
-      expect(playlistOf(leanDir)).toBe('');
+      expect(playlistOf(lean)).toBe('');
       expect(await fileSizeWithin(join(debianDir, 'live_000.ts.tmp'), 1, 1000), 'Debian: nothing on disk yet').toBe(-1);
     } finally {
       lean.stdin?.end(rest);
@@ -166,9 +174,10 @@ describe("the server's lean FFmpeg", () => {
     expect(await exited(debian)).toBe(0);
     // Fed in two parts, the files are still byte for byte Debian's.
     const lf = readdirSync(leanDir).sort();
-    expect(lf).toEqual([producerPlaylistName(0), 'live_000.ts', 'live_001.ts', 'live_002.ts']);
+    expect(lf).toEqual(['live_000.ts', 'live_001.ts', 'live_002.ts']);
     expect(readdirSync(debianDir).sort()).toEqual(lf);
     for (const f of lf) expect(readFileSync(join(leanDir, f)).equals(readFileSync(join(debianDir, f))), f).toBe(true);
+    expect(playlistOf(lean)).toBe(playlistOf(debian));
   }, 30_000);
 
   it('writes byte-identical segments and playlist to Debian ffmpeg for an interleaved FLV', async () => {
@@ -178,14 +187,11 @@ describe("the server's lean FFmpeg", () => {
       ['debian', DEBIAN],
     ] as const) {
       const dir = join(tmp, `same-${name}`);
-      const child = spawn(
+      const child = spawnFfmpeg(
         bin,
         hlsArgs(dir).map((a) => (a === 'pipe:0' ? clip : a)),
-        {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
+        'ignore',
       );
-      children.push(child);
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => {
         stderr += d.toString();
@@ -193,10 +199,12 @@ describe("the server's lean FFmpeg", () => {
       expect(await exited(child), stderr).toBe(0);
       const files: Record<string, Buffer> = {};
       for (const f of readdirSync(dir).sort()) files[f] = readFileSync(join(dir, f));
+      files['(stdout)'] = Buffer.from(playlistOf(child), 'latin1');
       outputs.push(files);
     }
     const [lean, debian] = outputs as [Record<string, Buffer>, Record<string, Buffer>];
-    expect(Object.keys(lean)).toEqual([producerPlaylistName(0), 'live_000.ts', 'live_001.ts', 'live_002.ts']);
+    expect(Object.keys(lean)).toEqual(['live_000.ts', 'live_001.ts', 'live_002.ts', '(stdout)']);
+    expect(lean['(stdout)']?.toString()).toContain('live_002.ts');
     expect(Object.keys(debian)).toEqual(Object.keys(lean));
     for (const f of Object.keys(lean)) expect(lean[f]?.equals(debian[f] as Buffer), f).toBe(true);
   }, 60_000);

@@ -7,15 +7,6 @@
 /** The media playlist the server writes and serves (`/stream/{username}/live.m3u8`). */
 export const PLAYLIST_NAME = 'live.m3u8';
 
-/**
- * The playlist one FFmpeg run writes for the server alone: it tells which segments are finished
- * and how long each is. One name per run, so that what an ended run left behind is never read as
- * the next run's. Never served (only {@link PLAYLIST_NAME} and segment names are).
- */
-export function producerPlaylistName(run: number): string {
-  return `ffmpeg-${run}.m3u8`;
-}
-
 /** printf pattern of segment names, for FFmpeg's `-hls_segment_filename`. */
 export const SEGMENT_NAME_PATTERN = 'live_%03d.ts';
 

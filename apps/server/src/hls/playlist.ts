@@ -156,7 +156,7 @@ export function parseMediaPlaylist(text: string, options: ParseOptions = {}): Me
         next.programDateTime = dateTime(value);
         break;
       case '#EXTINF':
-        next.duration = duration(value);
+        next.duration = extinfDuration(value);
         break;
     }
   }
@@ -178,7 +178,11 @@ function integer(tag: string, value: string): number {
   return Number(value);
 }
 
-function duration(value: string): number {
+/**
+ * The duration of an `#EXTINF:` tag's value (what follows the colon), seconds.
+ * @throws PlaylistParseError `ERR_HLS_BAD_TAG` when it is not a decimal number of seconds
+ */
+export function extinfDuration(value: string): number {
   const text = value.split(',', 1)[0] ?? '';
   if (!/^\d{1,9}(\.\d{1,12})?$/.test(text))
     throw bad(`#EXTINF: ${JSON.stringify(text.slice(0, 40))} is not a duration`);

@@ -1,13 +1,14 @@
 /**
  * The argv of a stream's FFmpeg: FLV on stdin, codecs copied, MPEG-TS segments cut at keyframes
  * in the stream's directory. FFmpeg does not own the playlist players see: it writes a private one
- * per run ({@link producerPlaylistName}) from which the server learns each finished segment and
- * its duration, and the server writes `live.m3u8` itself (see `hls/live-playlist.ts`). So FFmpeg
+ * to its stdout (`pipe:1`, read by `producer-playlist.ts`) from which the server learns each
+ * finished segment and its duration, and the server writes `live.m3u8` itself (see
+ * `hls/live-playlist.ts`). So FFmpeg
  * deletes nothing (the server removes a segment only after its RFC 8216 §6.2.2 availability) and
  * never continues an old playlist (a new run starts numbering where the last one stopped).
  */
 import { join } from 'node:path';
-import { producerPlaylistName, SEGMENT_NAME_PATTERN } from '../hls/names';
+import { SEGMENT_NAME_PATTERN } from '../hls/names';
 
 /**
  * Probe window given to FFmpeg's FLV demuxer (µs). FFmpeg's default (5 s, and 0 means default)
@@ -24,10 +25,10 @@ import { producerPlaylistName, SEGMENT_NAME_PATTERN } from '../hls/names';
 export const ANALYZE_DURATION_US = 500_000;
 
 /**
- * Segments in FFmpeg's private playlist. The server reads it after every rename, so it needs only
- * the newest entry; a few more cover reads that coalesce while segments come fast.
+ * Segments in FFmpeg's private playlist. It is written whole to the pipe after every cut and
+ * nothing on a pipe is lost, so the newest entry is all the server needs.
  */
-export const PRODUCER_PLAYLIST_SIZE = 6;
+export const PRODUCER_PLAYLIST_SIZE = 1;
 
 export interface FfmpegArgsOptions {
   /** The stream's directory (contains the username, which therefore shows in `ps`). */
@@ -36,8 +37,6 @@ export interface FfmpegArgsOptions {
   hlsTime: number;
   /** Number of the first segment this run writes (`-start_number`). */
   startNumber: number;
-  /** Which run of the stream's FFmpeg this is: names its private playlist. */
-  run: number;
   /** FFmpeg log level for stderr. Default `warning`. */
   logLevel?: string;
 }
@@ -49,10 +48,11 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     ...['-analyzeduration', String(ANALYZE_DURATION_US)],
     ...['-f', 'flv', '-i', 'pipe:0', '-c', 'copy'],
     ...['-f', 'hls', '-hls_time', String(o.hlsTime), '-hls_list_size', String(PRODUCER_PLAYLIST_SIZE)],
-    // temp_file: a segment (and the private playlist) appears under its name only once complete.
+    // temp_file: a segment appears under its name only once complete. (FFmpeg warns once that the
+    // playlist, on a pipe, cannot be renamed: it is not a file, nothing reads it half-written.)
     ...['-hls_flags', 'temp_file+independent_segments+omit_endlist'],
     ...['-hls_segment_type', 'mpegts', '-start_number', String(o.startNumber)],
     ...['-hls_segment_filename', join(o.dir, SEGMENT_NAME_PATTERN)],
-    join(o.dir, producerPlaylistName(o.run)),
+    'pipe:1',
   ];
 }

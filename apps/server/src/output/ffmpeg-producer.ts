@@ -2,13 +2,11 @@
  * The design's segment producer: one FFmpeg per stream (through {@link FfmpegSupervisor}), fed FLV
  * on stdin. Every FFmpeg run starts from a primer (FLV header, metadata, sequence headers) and
  * receives live tags from the next video keyframe on, on its own timeline starting at 0. A run
- * writes segments numbered on from the last one reported, and a private playlist
- * ({@link ProducerPlaylist}) from which each finished segment is learned, dated by its first
+ * writes segments numbered on from the last one reported, and a private playlist on its stdout
+ * ({@link ProducerPlaylistReader}) from which each finished segment is learned, dated by its first
  * keyframe's arrival ({@link KeyframeClock}) and reported. The first segment of every run but the
  * stream's first starts a new timeline (`discontinuity`).
  */
-import { unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
   BufferedFlvWriter,
@@ -21,13 +19,12 @@ import {
   TimestampRebaser,
   tagRole,
 } from '@org/flv';
-import { producerPlaylistName } from '../hls/names';
 import type { Logger } from '../logger';
 import { DEFAULT_FEED_BATCH_BYTES, DEFAULT_FEED_BATCH_SPAN_MS, FeedBatch } from './feed-batch';
 import { buildFfmpegArgs } from './ffmpeg-args';
 import { FfmpegSupervisor, type RestartPolicy, type SpawnFn, type StopPolicy } from './ffmpeg-supervisor';
 import { KeyframeClock } from './keyframe-clock';
-import { type ProducedSegment, ProducerPlaylist, type WatchDir } from './producer-playlist';
+import { type ProducedSegment, ProducerPlaylistReader } from './producer-playlist';
 import type { SegmentProducer, SegmentProducerEvents } from './segment-producer';
 
 export interface FfmpegProducerOptions {
@@ -43,7 +40,6 @@ export interface FfmpegProducerOptions {
   restart?: RestartPolicy;
   stop?: StopPolicy;
   spawn?: SpawnFn;
-  watchDir?: WatchDir;
   /** Clock for arrival times (ms since the epoch). Default `Date.now`. */
   now?: () => number;
 }
@@ -57,7 +53,7 @@ interface Run {
   readonly gate: KeyframeGate;
   readonly rebaser: TimestampRebaser;
   readonly clock: KeyframeClock;
-  readonly playlist: ProducerPlaylist;
+  readonly playlist: ProducerPlaylistReader;
   /** Media time of the segments reported so far, ms. */
   elapsedMs: number;
   reported: number;
@@ -87,7 +83,6 @@ export class FfmpegProducer implements SegmentProducer {
   private pending: FlvDropQueue;
   /** Arrival of the keyframes waiting in `pending`. */
   private pendingArrivals = new WeakMap<FlvTag, number>();
-  private finalReads: Promise<void>[] = [];
   private readonly countDrop = () => {
     this.dropCount++;
     this.o.events.drop?.(1);
@@ -140,7 +135,6 @@ export class FfmpegProducer implements SegmentProducer {
         return buildFfmpegArgs({
           dir: this.o.dir,
           hlsTime: this.o.hlsTime,
-          run: next.index,
           startNumber: next.startNumber,
         });
       },
@@ -148,6 +142,8 @@ export class FfmpegProducer implements SegmentProducer {
       ...(this.o.restart ? { restart: this.o.restart } : {}),
       ...(this.o.stop ? { stop: this.o.stop } : {}),
       ...(this.o.spawn ? { spawn: this.o.spawn } : {}),
+      // The current run's playlist: a child's stdout is all delivered before its exit ends the run.
+      onStdout: (chunk) => this.run?.playlist.push(chunk),
     });
     this.supervisor = sup;
     sup.on('spawn', (stdin, _run, pid) => {
@@ -187,13 +183,7 @@ export class FfmpegProducer implements SegmentProducer {
     });
     writer.writeHeader(state.headerFlags());
     for (const tag of state.primerTags(0)) writer.write(tag);
-    const playlist = new ProducerPlaylist({
-      dir: this.o.dir,
-      name: producerPlaylistName(index),
-      onSegments: (segments) => this.learn(run, segments),
-      logger: this.o.logger,
-      ...(this.o.watchDir ? { watchDir: this.o.watchDir } : {}),
-    });
+    const playlist = new ProducerPlaylistReader((segment) => this.learn(run, segment));
     const run: Run = {
       index,
       startNumber,
@@ -213,7 +203,6 @@ export class FfmpegProducer implements SegmentProducer {
     };
     this.run = run;
     this.newestRun = run;
-    playlist.start();
     const backlog = this.pending;
     this.pending = this.newPending();
     for (let tag = backlog.shift(); tag !== undefined; tag = backlog.shift()) {
@@ -223,21 +212,18 @@ export class FfmpegProducer implements SegmentProducer {
     writer.flush();
   }
 
-  /** FFmpeg's playlist listed `segments`: report those not reported yet, in order. */
-  private learn(run: Run, segments: readonly ProducedSegment[]): void {
+  /** FFmpeg's playlist listed `s`: reported unless it was already (the playlist repeats entries). */
+  private learn(run: Run, s: ProducedSegment): void {
     // A run that exited while a newer one started: its numbers now belong to the newer run.
-    if (run !== this.newestRun) return;
-    for (const s of segments) {
-      if (s.number < run.startNumber + run.reported) continue;
-      const discontinuity = run.reported === 0 && this.reportedAny;
-      const startMs = run.elapsedMs;
-      const programDateTime = run.clock.arrivalAt(startMs) ?? this.now();
-      run.reported = s.number - run.startNumber + 1;
-      run.elapsedMs += s.duration * 1000;
-      this.nextNumber = s.number + 1;
-      this.reportedAny = true;
-      this.o.events.segment({ name: s.name, duration: s.duration, discontinuity, programDateTime });
-    }
+    if (run !== this.newestRun || s.number < run.startNumber + run.reported) return;
+    const discontinuity = run.reported === 0 && this.reportedAny;
+    const startMs = run.elapsedMs;
+    const programDateTime = run.clock.arrivalAt(startMs) ?? this.now();
+    run.reported = s.number - run.startNumber + 1;
+    run.elapsedMs += s.duration * 1000;
+    this.nextNumber = s.number + 1;
+    this.reportedAny = true;
+    this.o.events.segment({ name: s.name, duration: s.duration, discontinuity, programDateTime });
   }
 
   private endRun(expected: boolean): void {
@@ -245,17 +231,10 @@ export class FfmpegProducer implements SegmentProducer {
     if (!run) return;
     run.writer.close();
     this.run = undefined;
-    // What FFmpeg wrote as it exited (the last segment of a clean stop), then its playlist goes.
-    const read = run.playlist
-      .finish()
-      .then(() => unlink(join(this.o.dir, producerPlaylistName(run.index))))
-      .catch((err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.o.logger.warn({ err, expected }, 'ffmpeg playlist');
-      });
-    this.finalReads.push(read);
-    void read.finally(() => {
-      this.finalReads = this.finalReads.filter((r) => r !== read);
-    });
+    // Its stdout is read to the end by now: what it listed as it exited is already reported.
+    if (run.playlist.skipped > 0) {
+      this.o.logger.warn({ skippedLines: run.playlist.skipped, expected }, 'ffmpeg playlist had unreadable lines');
+    }
   }
 
   write(tag: FlvTag, role: TagRole): void {
@@ -308,7 +287,6 @@ export class FfmpegProducer implements SegmentProducer {
     const step = this.chain.then(async () => {
       await this.flushRun(FLUSH_ON_CLOSE_MS);
       await this.supervisor?.stop();
-      await Promise.all(this.finalReads);
     });
     this.chain = step.catch((err: unknown) => this.o.logger.error({ err }, 'error stopping ffmpeg'));
     return step;

@@ -61,6 +61,11 @@ export interface FfmpegSupervisorOptions {
   stop?: StopPolicy;
   tailLines?: number;
   spawn?: SpawnFn;
+  /**
+   * Takes the child's stdout as data (each chunk, in order, all delivered before `exit`) instead of
+   * as output lines for the log and the tail.
+   */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 /** What one run of the child looked like when it ended. */
@@ -74,7 +79,7 @@ export interface FfmpegExit {
   /** Spawn error (e.g. ENOENT) when the binary could not run at all. */
   error?: Error;
   runtimeMs: number;
-  /** The last lines of stdout/stderr. */
+  /** The last lines of stderr (and of stdout unless it is taken as data). */
   tail: string[];
 }
 
@@ -206,7 +211,8 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     this.child = child;
     this.phase = 'running';
     const onLine = (line: string) => log.debug({ ffmpeg: line, pid: child.pid }, 'ffmpeg output');
-    child.stdout?.on('data', (d: Buffer) => tail.push(d, onLine));
+    const onStdout = this.o.onStdout;
+    child.stdout?.on('data', onStdout ?? ((d: Buffer) => tail.push(d, onLine)));
     child.stderr?.on('data', (d: Buffer) => tail.push(d, onLine));
     // EPIPE/ECONNRESET when FFmpeg dies with data in flight: the exit handler deals with it.
     child.stdin?.on('error', (err) => log.debug({ err, pid: child.pid }, 'ffmpeg stdin error'));

@@ -1,17 +1,17 @@
 /**
- * How the server learns that FFmpeg finished a segment: FFmpeg renames its private playlist
- * (`temp_file`) into place after every cut, `fs.watch` on the stream directory reports the rename,
- * and the playlist is read (two thread-pool round trips) and parsed. Reads never overlap: an event
- * during a read makes one more read after it, which sees the newest file. If the directory cannot
- * be watched, the file is polled instead.
+ * How the server learns that FFmpeg finished a segment: FFmpeg writes its private playlist to its
+ * stdout (`pipe:1`) after every cut, and this reader takes the `#EXTINF` / URI pairs out of that
+ * byte stream as they come. No file, no directory watch, no read per segment: a file playlist
+ * cost FFmpeg a rename and the server an inotify wake-up per write FFmpeg made to a segment plus
+ * four thread-pool round trips per cut, about a fifth of the server's CPU per stream
+ * (docs/benchmarks.md).
+ *
+ * The stream is FFmpeg's whole playlist again at every cut, so segments repeat; the caller keeps
+ * those it has not seen. The reader is a line state machine bounded by {@link MAX_LINE_LENGTH}:
+ * whatever arrives (a crash mid-line, a binary that is not FFmpeg) it buffers at most one line.
  */
-import { type FSWatcher, watch } from 'node:fs';
-import { join } from 'node:path';
 import { segmentNumber } from '../hls/names';
-import { parseMediaPlaylist } from '../hls/playlist';
-import type { Logger } from '../logger';
-import { readWholeFile } from '../storage/safe-file';
-import { PRODUCER_PLAYLIST_SIZE } from './ffmpeg-args';
+import { extinfDuration } from '../hls/playlist';
 
 /** A finished segment as FFmpeg's playlist lists it. */
 export interface ProducedSegment {
@@ -21,124 +21,74 @@ export interface ProducedSegment {
   readonly duration: number;
 }
 
-/** Replaces `fs.watch` (tests): calls `onEvent` with the file name of each change. */
-export type WatchDir = (dir: string, onEvent: (file: string | null) => void) => FSWatcher;
+/** Longest line kept: FFmpeg's playlist lines are tens of bytes. Longer lines are skipped whole. */
+export const MAX_LINE_LENGTH = 1024;
 
-export interface ProducerPlaylistOptions {
-  dir: string;
-  /** File name of the playlist inside `dir`. */
-  name: string;
-  /** Every read that parsed: the segments listed, oldest first. */
-  onSegments(segments: readonly ProducedSegment[]): void;
-  logger: Logger;
-  watchDir?: WatchDir;
-}
+const NEWLINE = 0x0a;
 
-/** Largest producer playlist read: a window of a few segments is a few hundred bytes. */
-const MAX_PRODUCER_PLAYLIST_BYTES = 64 * 1024;
-/** First read of the playlist, enough for the whole window in one go. */
-const FIRST_READ_BYTES = 4096;
-/** Poll period when the directory cannot be watched. */
-const POLL_MS = 250;
+export class ProducerPlaylistReader {
+  private partial = '';
+  /** Inside a line longer than {@link MAX_LINE_LENGTH}: dropped up to its newline. */
+  private skipping = false;
+  private duration: number | undefined;
+  private skippedLines = 0;
 
-export class ProducerPlaylist {
-  private readonly o: ProducerPlaylistOptions;
-  private readonly path: string;
-  private watcher: FSWatcher | undefined;
-  private poller: NodeJS.Timeout | undefined;
-  private reading: Promise<void> | undefined;
-  private again = false;
-  private closed = false;
+  /** @param onSegment every `#EXTINF` + segment URI pair read, in stream order (repeats included) */
+  constructor(private readonly onSegment: (segment: ProducedSegment) => void) {}
 
-  constructor(options: ProducerPlaylistOptions) {
-    this.o = options;
-    this.path = join(options.dir, options.name);
+  /** Lines that were not playlist lines (too long, or a malformed `#EXTINF`). */
+  get skipped(): number {
+    return this.skippedLines;
   }
 
-  /** Starts watching; the directory must exist. */
-  start(): void {
-    const onEvent = (file: string | null) => {
-      if (file === null || file === this.o.name) this.refresh();
-    };
-    try {
-      this.watcher = (this.o.watchDir ?? defaultWatch)(this.o.dir, onEvent);
-      this.watcher.on('error', (err) => this.fallBackToPolling(err));
-    } catch (err) {
-      this.fallBackToPolling(err);
-    }
+  /** Characters of an unfinished line held until its newline (at most {@link MAX_LINE_LENGTH}). */
+  get buffered(): number {
+    return this.partial.length;
   }
 
-  private fallBackToPolling(err: unknown): void {
-    this.watcher?.close();
-    this.watcher = undefined;
-    if (this.closed || this.poller) return;
-    this.o.logger.warn({ err }, 'cannot watch the stream directory; polling the ffmpeg playlist instead');
-    this.poller = setInterval(() => this.refresh(), POLL_MS);
-    this.poller.unref();
-  }
-
-  /** Reads the playlist now (or once more after the read in progress). */
-  refresh(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    if (this.reading) {
-      this.again = true;
-      return this.reading;
-    }
-    this.reading = this.readLoop().finally(() => {
-      this.reading = undefined;
-    });
-    return this.reading;
-  }
-
-  private async readLoop(): Promise<void> {
-    do {
-      this.again = false;
-      const file = await readWholeFile(this.path, MAX_PRODUCER_PLAYLIST_BYTES, { firstRead: FIRST_READ_BYTES });
-      if (file === undefined || this.closed) continue;
-      let segments: ProducedSegment[];
-      try {
-        segments = parseSegments(file.body.toString('latin1'));
-      } catch (err) {
-        this.o.logger.warn({ err }, 'unreadable ffmpeg playlist');
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+      const piece = chunk.toString('latin1', start, nl);
+      start = nl + 1;
+      if (this.skipping || this.partial.length + piece.length > MAX_LINE_LENGTH) {
+        this.skip();
         continue;
       }
-      this.o.onSegments(segments);
-    } while (this.again && !this.closed);
+      const line = this.partial + piece;
+      this.partial = '';
+      this.line(line.endsWith('\r') ? line.slice(0, -1) : line);
+    }
+    if (start === chunk.length || this.skipping) return;
+    if (this.partial.length + (chunk.length - start) > MAX_LINE_LENGTH) {
+      this.partial = '';
+      this.skipping = true;
+      return;
+    }
+    this.partial += chunk.toString('latin1', start);
   }
 
-  /** Reads one last time (what FFmpeg wrote as it exited), then stops. */
-  async finish(): Promise<void> {
-    this.stopWatching();
-    await this.reading;
-    await this.refresh();
-    this.closed = true;
+  private skip(): void {
+    this.partial = '';
+    this.skipping = false;
+    this.duration = undefined;
+    this.skippedLines++;
   }
 
-  /** Stops without reading. */
-  close(): void {
-    this.closed = true;
-    this.stopWatching();
+  private line(line: string): void {
+    if (line.startsWith('#EXTINF:')) {
+      try {
+        this.duration = extinfDuration(line.slice('#EXTINF:'.length));
+      } catch {
+        this.skip();
+      }
+      return;
+    }
+    if (line === '#EXTM3U') this.duration = undefined;
+    if (line === '' || line.startsWith('#')) return;
+    const duration = this.duration;
+    this.duration = undefined;
+    const number = segmentNumber(line);
+    if (duration !== undefined && number !== undefined) this.onSegment({ name: line, number, duration });
   }
-
-  private stopWatching(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
-    if (this.poller) clearInterval(this.poller);
-    this.poller = undefined;
-  }
-}
-
-function defaultWatch(dir: string, onEvent: (file: string | null) => void): FSWatcher {
-  return watch(dir, { persistent: false }, (_event, file) => onEvent(file));
-}
-
-/** The finished segments a producer playlist lists; names that are not segment names are skipped. */
-export function parseSegments(text: string): ProducedSegment[] {
-  const playlist = parseMediaPlaylist(text, { maxSegments: PRODUCER_PLAYLIST_SIZE * 4 });
-  const out: ProducedSegment[] = [];
-  for (const s of playlist.segments) {
-    const number = segmentNumber(s.uri);
-    if (number !== undefined) out.push({ name: s.uri, number, duration: s.duration });
-  }
-  return out;
 }

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { SEGMENT_NAME_PATTERN } from '../../../src/hls/names';
 import { type Playlist, parsePlaylist } from '../../helpers/media';
 
 export const MAIN = resolve(import.meta.dirname, '../../../dist/main.js');
@@ -175,10 +176,12 @@ export function childrenOf(pid: number): ProcInfo[] {
   return processes().filter((p) => p.ppid === pid);
 }
 
-/** True for the argv of one of the server's FFmpegs (its last argument is its private playlist). */
+/** True for the argv of one of the server's FFmpegs (it names the stream's segment files). */
 export function isServerFfmpeg(p: ProcInfo, username?: string): boolean {
-  const out = p.cmdline.at(-1) ?? '';
-  return /\/ffmpeg-\d+\.m3u8$/.test(out) && (username === undefined || out.includes(`/${username}/ffmpeg-`));
+  const at = p.cmdline.indexOf('-hls_segment_filename');
+  const pattern = at < 0 ? '' : (p.cmdline[at + 1] ?? '');
+  if (!pattern.endsWith(`/${SEGMENT_NAME_PATTERN}`)) return false;
+  return username === undefined || pattern.endsWith(`/${username}/${SEGMENT_NAME_PATTERN}`);
 }
 
 /** The server's FFmpeg for `username` (found by the output path in its argv). */
