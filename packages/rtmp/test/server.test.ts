@@ -1,71 +1,20 @@
 /**
  * createRtmpServer on loopback: the publish path with RtmpClient, hooks, timeouts, garbage, limits,
- * backpressure and shutdown. Every server binds 127.0.0.1:0 and is closed in afterEach.
+ * backpressure and shutdown (admission and memory limits: server-admission.test.ts). Every server
+ * binds 127.0.0.1:0 and is closed in afterEach.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeAmf0 } from '../src/amf';
 import { ChunkEncoder } from '../src/chunk';
 import { RtmpClient } from '../src/client';
 import { type RtmpError, RtmpRejection } from '../src/errors';
-import { createRtmpServer, type RtmpConnection, type RtmpServer, type RtmpServerOptions } from '../src/net';
+import { createRtmpServer, type RtmpServerOptions } from '../src/net';
 import type { PublishInfo } from '../src/session';
 import { clientHandshakeBytes } from './helpers/harness';
-import { RawClient, waitFor } from './helpers/net';
+import { waitFor } from './helpers/net';
+import { closeAll, connectClient, handshakeAndConnect, publishing, raw, start } from './helpers/server-fixture';
 
-const servers: RtmpServer[] = [];
-const clients: { destroy(): void }[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(options: RtmpServerOptions = {}) {
-  const server = createRtmpServer(options);
-  servers.push(server);
-  const conns: RtmpConnection[] = [];
-  const closes = new Map<RtmpConnection, RtmpError | undefined>();
-  server.on('connection', (c) => {
-    conns.push(c);
-    c.on('close', (err) => closes.set(c, err));
-  });
-  const { port } = await server.listen(0, '127.0.0.1');
-  return { server, port, conns, closes };
-}
-
-async function connectClient(port: number, app = 'live/test', options = {}): Promise<RtmpClient> {
-  const client = await RtmpClient.connect(`rtmp://127.0.0.1:${port}/${app}`, options);
-  clients.push(client);
-  return client;
-}
-
-/** A server with one RtmpClient publishing `name` on it, and the server side of that connection. */
-async function publishing(options: RtmpServerOptions, name: string) {
-  const started = await start(options);
-  const client = await connectClient(started.port);
-  await client.publish(name);
-  await waitFor(() => started.conns.length === 1);
-  return { ...started, client, conn: started.conns[0]! };
-}
-
-function raw(port: number): RawClient {
-  const c = new RawClient(port);
-  clients.push(c);
-  return c;
-}
-
-/** Handshake + connect bytes as a raw client sends them. */
-function handshakeAndConnect(): Uint8Array {
-  const { c0c1, c2 } = clientHandshakeBytes();
-  const connect = new ChunkEncoder().encodeToBuffer({
-    chunkStreamId: 3,
-    type: 20,
-    streamId: 0,
-    timestamp: 0,
-    payload: encodeAmf0('connect', 1, { app: 'live' }),
-  });
-  return Uint8Array.from([...c0c1, ...c2, ...connect]);
-}
+afterEach(closeAll);
 
 describe('createRtmpServer', () => {
   it('receives a publish from RtmpClient: hooks get the connection, events carry the stream', async () => {
@@ -202,20 +151,6 @@ describe('createRtmpServer', () => {
     expect(closes.get(conns[0]!)?.code).toBe('ERR_RTMP_MESSAGE_TOO_LARGE');
   });
 
-  it('drops connections beyond maxConnections', async () => {
-    const { port, server, conns } = await start({ maxConnections: 2 });
-    const drops: string[] = [];
-    server.on('drop', (p) => drops.push(p.remoteAddress));
-    const a = raw(port);
-    const b = raw(port);
-    await Promise.all([a.connected, b.connected]);
-    await waitFor(() => conns.length === 2);
-    const third = raw(port);
-    await third.closed;
-    expect(drops).toEqual(['127.0.0.1']);
-    expect(server.connections.size).toBe(2);
-  });
-
   it('close() stops accepting, ends every connection and resolves when all are closed', async () => {
     const { port, server, closes } = await start();
     const publisher = await connectClient(port);
@@ -259,29 +194,6 @@ describe('createRtmpServer', () => {
     expect(received).toBeLessThan(sent);
     conn.resume();
     await waitFor(() => received === sent, 10_000, `all ${sent} frames`);
-  });
-
-  it('closes with ERR_RTMP_WRITE_BUFFER_FULL when the peer stops reading what we send', async () => {
-    const { port, closes, conns } = await start({ maxPendingWriteBytes: 64 * 1024 });
-    const c = raw(port);
-    c.write(handshakeAndConnect());
-    await waitFor(() => c.received.length > 3073, 5_000, 'connect reply');
-    c.socket.pause(); // stop reading: our replies pile up in the kernel, then in the server's buffer
-    const enc = new ChunkEncoder();
-    const ping = enc.encodeToBuffer({
-      chunkStreamId: 2,
-      type: 4,
-      streamId: 0,
-      timestamp: 0,
-      payload: Uint8Array.of(0, 6, 0, 0, 0, 1),
-    });
-    const batch = Buffer.concat(Array.from({ length: 5000 }, () => ping));
-    for (let i = 0; i < 400 && closes.size === 0; i++) {
-      c.write(batch);
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    await waitFor(() => closes.size === 1, 10_000, 'the server to give up');
-    expect(closes.get(conns[0]!)?.code).toBe('ERR_RTMP_WRITE_BUFFER_FULL');
   });
 
   describe('merged reads (mergedReadInterval)', () => {

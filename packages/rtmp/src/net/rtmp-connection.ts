@@ -1,9 +1,11 @@
 /**
- * One accepted socket wired to an {@link RtmpSession}: bytes both ways, timeouts, write backpressure,
- * read backpressure (session `'pause'` → `socket.pause()`), and event re-emission.
+ * One accepted socket wired to an {@link RtmpSession}: bytes both ways, timeouts, write backpressure
+ * (a peer that does not read is not read either), read backpressure (session `'pause'` →
+ * `socket.pause()`), and event re-emission.
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { concatBytes } from '../bytes';
 import { RtmpError, RtmpProtocolError } from '../errors';
 import type { RtmpSession } from '../session';
 import type { RtmpSessionEvents } from '../session/types';
@@ -19,6 +21,7 @@ export type RtmpConnectionEvents = Pick<
 export interface ConnectionLimits {
   handshakeTimeout: number;
   idleTimeout: number;
+  publishTimeout: number;
   maxPendingWriteBytes: number;
   closeTimeout: number;
 }
@@ -42,9 +45,14 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
   private handshakeTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
+  private publishTimer: NodeJS.Timeout | null = null;
   private lastReadAt = Date.now();
   private appPaused = false;
   private sessionPaused = false;
+  /** Our output waits for the peer to read it (past the socket's high-water mark), so we stop reading. */
+  private writePaused = false;
+  /** Told whenever {@link heldBytes} may have changed (the server's memory budget). */
+  private readonly onHeldChange: ((conn: RtmpConnection) => void) | null;
   /** Waiting for the end of a merged-read round (see {@link ReadMerger}). */
   private mergeWaiting = false;
   private readonly merger: ReadMerger | null;
@@ -64,8 +72,10 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
     session: RtmpSession,
     limits: ConnectionLimits,
     merger: ReadMerger | null = null,
+    onHeldChange: ((conn: RtmpConnection) => void) | null = null,
   ) {
     super();
+    this.onHeldChange = onHeldChange;
     this.merger = merger;
     this.mergeGate = merger === null ? null : new MergeGate(merger.intervalMs);
     this.id = id;
@@ -113,10 +123,15 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
         if (((m.payload[0] ?? 0) & 0x70) === 0x10) gate.keyframe(Date.now()); // frame type 1: keyframe
       });
     }
-    session.on('connect', () => this.clearHandshakeTimer());
+    session.on('connect', () => {
+      this.clearHandshakeTimer();
+      this.armPublishTimer();
+    });
+    session.on('publish', () => this.clearPublishTimer());
     session.on('close', (err) => this.onSessionClose(err));
     session.on('unpublish', (_info: unknown, reason: string) => {
       if (reason === 'FCUnpublish' || reason === 'deleteStream') this.peerEnded = true;
+      this.armPublishTimer();
     });
   }
 
@@ -126,6 +141,7 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
     socket.on('data', (buf: Buffer) => {
       this.lastReadAt = Date.now();
       session.feed(buf);
+      this.onHeldChange?.(this);
       // Publishing: stop reading until the merger's round ends, when the gate allows, so that what
       // the encoder sends meanwhile waits in the kernel and comes in one read.
       if (gate !== null && session.state === 'publishing') {
@@ -146,6 +162,19 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
       session.close('disconnect');
       this.clearTimers();
     });
+  }
+
+  /** Where the session is: 'handshake', 'connect', 'connected', 'publishing' or 'closed'. */
+  get phase(): string {
+    return this.session.state;
+  }
+
+  /**
+   * Bytes the peer makes us hold now: its partial and queued messages (see
+   * {@link RtmpSession.heldBytes}) and our output it has not read yet.
+   */
+  get heldBytes(): number {
+    return this.session.heldBytes + (this.socket.destroyed ? 0 : this.socket.writableLength);
   }
 
   /** Bytes read from the peer so far. */
@@ -195,13 +224,9 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
   private write(chunks: Uint8Array[]): void {
     const socket = this.socket;
     if (socket.destroyed) return;
-    if (chunks.length === 1) {
-      socket.write(chunks[0]!);
-    } else {
-      socket.cork();
-      for (const c of chunks) socket.write(c);
-      socket.uncork();
-    }
+    // One buffer per flush: Node keeps a record of a few hundred bytes per queued write, so replies
+    // written piece by piece (a ping flood's) would cost far more memory than their bytes.
+    socket.write(chunks.length === 1 ? chunks[0]! : concatBytes(chunks));
     if (socket.writableLength > this.limits.maxPendingWriteBytes) {
       // The peer is not reading what we send; nothing we buffer for it will get out.
       const err = new RtmpProtocolError(
@@ -210,13 +235,42 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
       );
       this.session.close(err);
       socket.destroy();
+      return;
+    }
+    if (socket.writableNeedDrain && !this.writePaused) {
+      // Answer no faster than the peer reads: what it sends next waits in its own buffers, not ours.
+      this.writePaused = true;
+      this.updateReading();
+      socket.once('drain', () => {
+        this.writePaused = false;
+        this.updateReading();
+        this.onHeldChange?.(this);
+      });
     }
   }
 
   private updateReading(): void {
     if (this.socket.destroyed) return;
-    if (this.appPaused || this.sessionPaused || this.mergeWaiting) this.socket.pause();
+    if (this.appPaused || this.sessionPaused || this.mergeWaiting || this.writePaused) this.socket.pause();
     else this.socket.resume();
+  }
+
+  /** Connected but not publishing: a slot held for nothing unless a publish follows in time. */
+  private armPublishTimer(): void {
+    const ms = this.limits.publishTimeout;
+    if (ms === 0 || this.publishTimer !== null) return;
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = null;
+      if (this.session.state !== 'connected') return;
+      this.session.close(
+        new RtmpProtocolError('ERR_RTMP_PUBLISH_TIMEOUT', `connected but no publish within ${ms} ms (publishTimeout)`),
+      );
+    }, ms);
+  }
+
+  private clearPublishTimer(): void {
+    if (this.publishTimer !== null) clearTimeout(this.publishTimer);
+    this.publishTimer = null;
   }
 
   private armIdleTimer(ms: number): void {
@@ -231,7 +285,7 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
         this.session.close(
           new RtmpProtocolError(
             'ERR_RTMP_IDLE_TIMEOUT',
-            `no byte from the peer for ${idle} ms (idleTimeout ${this.limits.idleTimeout})`,
+            `no byte from the peer for ${idle} ms (idleTimeout ${this.limits.idleTimeout})${this.writePaused ? ', nor did it read what we sent' : ''}`,
           ),
         );
       } else {
@@ -242,6 +296,7 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
 
   private onSessionClose(err: RtmpError | undefined): void {
     this.clearHandshakeTimer();
+    this.clearPublishTimer();
     this.merger?.forget(this);
     this.mergeWaiting = false;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
@@ -261,6 +316,7 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
 
   private clearTimers(): void {
     this.clearHandshakeTimer();
+    this.clearPublishTimer();
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     if (this.closeTimer !== null) clearTimeout(this.closeTimer);
     this.idleTimer = null;

@@ -7,6 +7,7 @@ import { PayloadSlabPool } from '../chunk/payload-pool';
 import { RtmpError } from '../errors';
 import { DEFAULT_PAYLOAD_SLAB_SIZE, integerOption } from '../options';
 import { type ConnectInfo, type PublishInfo, RtmpSession, type RtmpSessionOptions } from '../session';
+import { type AdmissionLimits, ConnectionTable, type DropReason, type EvictReason } from './connection-table';
 import { ReadMerger } from './read-merger';
 import { type ConnectionLimits, RtmpConnection } from './rtmp-connection';
 
@@ -16,6 +17,22 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 export const DEFAULT_IDLE_TIMEOUT = 30_000;
 /** Default simultaneous connections. */
 export const DEFAULT_MAX_CONNECTIONS = 1000;
+/**
+ * Default connections from one address: far more encoders than one site runs behind one NAT, and
+ * far fewer than it takes one host to fill the table.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 32;
+/** Default connections in handshake or connect at once: real ones finish in milliseconds. */
+export const DEFAULT_MAX_HANDSHAKES = 100;
+/** Default time from connect (or the end of a publish) to a publish: encoders publish at once. */
+export const DEFAULT_PUBLISH_TIMEOUT = 10_000;
+/**
+ * Default bytes all connections together may make the server hold (partial messages, input queued
+ * behind hooks, unsent output): 256 MiB, room for a hundred publishers each mid-way through a 2 MiB
+ * keyframe, while a crowd of peers that each start messages they never finish cannot take the
+ * process past it.
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 /**
  * Default bytes waiting in a socket's write buffer before the peer counts as not reading: we send a
  * few hundred bytes of replies and acknowledgements per connection, so 1 MiB is far beyond normal.
@@ -34,8 +51,26 @@ export interface RtmpServerOptions extends Omit<RtmpSessionOptions, 'onConnect' 
   handshakeTimeout?: number;
   /** Milliseconds without any byte from the peer before closing (`ERR_RTMP_IDLE_TIMEOUT`); 0 disables. @default 30000 */
   idleTimeout?: number;
-  /** Simultaneous connections; more are dropped at accept (event `'drop'`). @default 1000 */
+  /**
+   * Simultaneous connections. When the table is full a new connection takes the slot of the oldest
+   * one still in handshake or connect, else of the oldest connected but not publishing (event
+   * `'evict'`); when every one is publishing, the new one is dropped (event `'drop'`). @default 1000
+   */
   maxConnections?: number;
+  /** Simultaneous connections from one address; more are dropped at accept. @default 32 */
+  maxConnectionsPerAddress?: number;
+  /** Connections in handshake or connect at once; one more evicts the oldest of them. @default 100 */
+  maxHandshakes?: number;
+  /**
+   * Milliseconds from connect, or from the end of a publish, for the client to publish; then it is
+   * closed (`ERR_RTMP_PUBLISH_TIMEOUT`). 0 disables. @default 10000
+   */
+  publishTimeout?: number;
+  /**
+   * Bytes all connections together may make the server hold (see {@link RtmpConnection.heldBytes});
+   * past it the connection holding the most is closed (`ERR_RTMP_MEMORY_BUDGET`). @default 268435456
+   */
+  maxBufferedBytes?: number;
   /** Bytes allowed to wait in a socket's write buffer; more closes with `ERR_RTMP_WRITE_BUFFER_FULL`. @default 1048576 */
   maxPendingWriteBytes?: number;
   /** Milliseconds the peer gets to read our final bytes after a close before the socket is destroyed. @default 2000 */
@@ -58,8 +93,10 @@ export interface RtmpServerOptions extends Omit<RtmpSessionOptions, 'onConnect' 
 export type RtmpServerEvents = {
   /** A client was accepted (before its handshake). */
   connection: [conn: RtmpConnection];
-  /** A client was refused at accept because `maxConnections` were open. */
-  drop: [peer: { remoteAddress: string; remotePort: number }];
+  /** A client was refused at accept: every slot is publishing, or its address has its share. */
+  drop: [peer: { remoteAddress: string; remotePort: number }, reason: DropReason];
+  /** A connection was closed to make room (its `'close'` follows with `ERR_RTMP_EVICTED` or `ERR_RTMP_MEMORY_BUDGET`). */
+  evict: [conn: RtmpConnection, reason: EvictReason];
   /** Error of the listening socket after `listen` resolved. */
   error: [err: Error];
 };
@@ -69,7 +106,7 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
   private readonly server: net.Server;
   private readonly sessionOptions: RtmpSessionOptions;
   private readonly limits: ConnectionLimits;
-  private readonly maxConnections: number;
+  private readonly table: ConnectionTable<RtmpConnection>;
   private readonly merger: ReadMerger | null;
   private readonly hooks: Pick<RtmpServerOptions, 'onConnect' | 'onPublish'>;
   private readonly open = new Set<RtmpConnection>();
@@ -83,6 +120,10 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
       handshakeTimeout,
       idleTimeout,
       maxConnections,
+      maxConnectionsPerAddress,
+      maxHandshakes,
+      publishTimeout,
+      maxBufferedBytes,
       maxPendingWriteBytes,
       closeTimeout,
       mergedReadInterval,
@@ -102,6 +143,7 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
     this.limits = {
       handshakeTimeout: integerOption('handshakeTimeout', handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT, 1, maxTimer),
       idleTimeout: integerOption('idleTimeout', idleTimeout, DEFAULT_IDLE_TIMEOUT, 0, maxTimer),
+      publishTimeout: integerOption('publishTimeout', publishTimeout, DEFAULT_PUBLISH_TIMEOUT, 0, maxTimer),
       maxPendingWriteBytes: integerOption(
         'maxPendingWriteBytes',
         maxPendingWriteBytes,
@@ -111,7 +153,25 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
       ),
       closeTimeout: integerOption('closeTimeout', closeTimeout, DEFAULT_CLOSE_TIMEOUT, 0, maxTimer),
     };
-    this.maxConnections = integerOption('maxConnections', maxConnections, DEFAULT_MAX_CONNECTIONS, 1, 1_000_000);
+    const admission: AdmissionLimits = {
+      maxConnections: integerOption('maxConnections', maxConnections, DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
+      maxConnectionsPerAddress: integerOption(
+        'maxConnectionsPerAddress',
+        maxConnectionsPerAddress,
+        DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+        1,
+        1_000_000,
+      ),
+      maxHandshakes: integerOption('maxHandshakes', maxHandshakes, DEFAULT_MAX_HANDSHAKES, 1, 1_000_000),
+      maxBufferedBytes: integerOption(
+        'maxBufferedBytes',
+        maxBufferedBytes,
+        DEFAULT_MAX_BUFFERED_BYTES,
+        1,
+        Number.MAX_SAFE_INTEGER,
+      ),
+    };
+    this.table = new ConnectionTable(admission, (conn, reason) => this.emit('evict', conn, reason));
     const mergeMs = integerOption(
       'mergedReadInterval',
       mergedReadInterval,
@@ -181,11 +241,21 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
     return this.closing;
   }
 
+  /** Bytes all open connections make the server hold, as last reported (see `maxBufferedBytes`). */
+  get bufferedBytes(): number {
+    return this.table.bufferedBytes;
+  }
+
   private accept(socket: net.Socket): void {
-    if (this.closing !== null || this.open.size >= this.maxConnections) {
-      const peer = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
+    const peer = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
+    if (this.closing !== null) {
       socket.destroy();
-      if (this.closing === null) this.emit('drop', peer);
+      return;
+    }
+    const refused = this.table.admit(peer.remoteAddress);
+    if (refused !== null) {
+      socket.destroy();
+      this.emit('drop', peer, refused);
       return;
     }
     const { onConnect, onPublish } = this.hooks;
@@ -195,10 +265,18 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
       onConnect: onConnect && ((info) => onConnect(info, conn!)),
       onPublish: onPublish && ((info) => onPublish(info, conn!)),
     });
-    conn = new RtmpConnection(`c${this.nextId++}`, socket, session, this.limits, this.merger);
+    const table = this.table;
+    conn = new RtmpConnection(`c${this.nextId++}`, socket, session, this.limits, this.merger, (c) =>
+      table.updateHeld(c),
+    );
     this.open.add(conn);
+    table.add(conn);
     const c = conn;
-    void c.closed.then(() => this.open.delete(c));
+    c.on('close', () => table.remove(c));
+    void c.closed.then(() => {
+      this.open.delete(c);
+      table.remove(c);
+    });
     this.emit('connection', c);
   }
 }

@@ -5,7 +5,7 @@
  * wire-behaviour checklist §3–§6.
  */
 import { EventEmitter } from 'node:events';
-import { type AmfValue, decodeData, isAmfObject } from '../amf';
+import { isAmfObject } from '../amf';
 import { ChunkDecoder, ChunkEncoder } from '../chunk';
 import { MessageType, type RtmpMessage, UserControlEvent } from '../constants';
 import { asRejection, errorText, isRtmpError, RtmpError, RtmpProtocolError } from '../errors';
@@ -20,7 +20,7 @@ import {
   splitAggregate,
   statusObject,
 } from '../protocol';
-import { unwrapDataMessage } from './data-message';
+import { readDataMessage } from './data-message';
 import { startHook } from './hooks';
 import { PublishCommands } from './publish-commands';
 import { type ResolvedSessionOptions, resolveSessionOptions } from './session-options';
@@ -122,6 +122,11 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
   /** Bytes of messages begun but not yet complete (the chunk decoder's partial messages). */
   get pendingMessageBytes(): number {
     return this.decoder.pendingMessageBytes;
+  }
+
+  /** Peer input held: partial messages (at their declared length) and messages queued behind a hook. */
+  get heldBytes(): number {
+    return this.decoder.pendingMessageBytes + this.queuedBytes;
   }
 
   /** True while the transport should not read (see `'pause'`). */
@@ -375,15 +380,7 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
   }
 
   private handleData(type: number, streamId: number, timestamp: number, payload: Uint8Array): void {
-    let values: AmfValue[];
-    try {
-      values = decodeData(payload, type, this.opts.amf);
-    } catch (err) {
-      if (!isRtmpError(err)) throw err;
-      this._ignored++; // malformed metadata must not end a stream; media carries the codec config
-      return;
-    }
-    const message = unwrapDataMessage(values);
+    const message = readDataMessage(type, payload, this.opts.amf);
     if (message === null || !this.isPublishedStream(streamId)) {
       this._ignored++;
       return;

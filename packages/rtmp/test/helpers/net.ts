@@ -19,8 +19,9 @@ export class RawClient {
   readonly closed: Promise<void>;
   readonly connected: Promise<void>;
 
-  constructor(port: number) {
-    this.socket = net.connect(port, '127.0.0.1');
+  /** @param localAddress the loopback address to connect from (another "host"), 127.0.0.1 by default */
+  constructor(port: number, localAddress?: string) {
+    this.socket = net.connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
     this.socket.on('data', (d: Buffer) => {
       this.received = Buffer.concat([this.received, d]);
     });
