@@ -67,6 +67,8 @@ export {
   type PublishPathRefusal,
   type PublishPathResult,
 } from './publish-path';
+// ---- making credentials: stored key hashes, signed URLs ----------------------------------------
+export { ALWAYS_REDACTED_PARAMS, REDACTED, redactCredentials, redactPublishPath } from './redact';
 export {
   DEFAULT_CLOCK_SKEW_SECONDS,
   type SignedPublishUrl,
@@ -74,6 +76,5 @@ export {
   type SignPublishUrlOptions,
   signPublishUrl,
 } from './signed-url';
-// ---- making credentials: stored key hashes, signed URLs ----------------------------------------
 export { hashStreamKey } from './stream-key';
 export { DEFAULT_WEBHOOK_TIMEOUT_MS, type WebhookConfig } from './webhook';

@@ -21,6 +21,7 @@ import type { AuthLimits } from './limits';
 import { checkOptions } from './options';
 import { compilePatterns, type PatternSet } from './pattern';
 import { matchPublishPath, type PublishPathMatch } from './publish-path';
+import { redactCredentials, redactPublishPath } from './redact';
 import { type SigningSecret, verifyPublishSignature } from './signed-url';
 import { type StoredKeyHash, verifyStreamKey } from './stream-key';
 import {
@@ -140,6 +141,16 @@ export interface PublishAuthorizer {
   isValidUsername(value: unknown): value is string;
   /** The compiled patterns, for `matchPublishPath`. */
   readonly patterns: PatternSet;
+  /**
+   * `text` (a tcUrl, an app, a stream name) with every credential in its query redacted: the
+   * configured key and signature parameters and {@link ALWAYS_REDACTED_PARAMS}. For logs.
+   */
+  redact(text: string): string;
+  /**
+   * A publish's app and stream name for a log line: {@link redact} applied to both and, when a
+   * pattern ends in `{key}`, the key's segment replaced too.
+   */
+  redactPublish(app: string, streamName: string): { app: string; name: string };
 }
 
 function deny(code: AuthDenyCode, reason: string, cause?: unknown): AuthDenied {
@@ -248,6 +259,7 @@ export function createPublishAuthorizer(config: PublishAuthConfig): PublishAutho
   const credentialParams = new Set<string>();
   if (streamKeys) credentialParams.add(streamKeys.queryParam);
   if (signed) credentialParams.add(signed.sigParam);
+  const pathKey = set.patterns.some((p) => p.hasKeySegment);
   const usernameCharsets: readonly SegmentCharset[] = [...new Set(set.patterns.map((p) => p.usernameCharset))];
 
   async function decide(request: PublishRequest): Promise<AuthDecision> {
@@ -305,6 +317,12 @@ export function createPublishAuthorizer(config: PublishAuthConfig): PublishAutho
     },
     isValidUsername(value: unknown): value is string {
       return usernameCharsets.some((c) => c.test(value));
+    },
+    redact(text: string): string {
+      return redactCredentials(text, credentialParams);
+    },
+    redactPublish(app: string, streamName: string) {
+      return redactPublishPath(app, streamName, { params: credentialParams, pathKey });
     },
   });
 }
