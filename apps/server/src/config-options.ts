@@ -30,6 +30,16 @@ export interface ServerConfig {
   handshakeTimeoutMs: number;
   /** A connection that sends nothing for this many ms is dropped. */
   idleTimeoutMs: number;
+  /** A connected RTMP client that does not publish within this many ms is dropped (0: never). */
+  publishTimeoutMs: number;
+  /** Simultaneous RTMP connections (idle and unauthenticated ones make room for new ones). */
+  rtmpMaxConnections: number;
+  /** Simultaneous RTMP connections from one address. */
+  rtmpMaxConnectionsPerAddress: number;
+  /** RTMP connections in handshake or connect at once. */
+  rtmpMaxHandshakes: number;
+  /** Bytes all RTMP peers together may make the server hold; past it the largest holder is dropped. */
+  rtmpMaxBufferedBytes: number;
   /** Merged reads: a publishing RTMP socket is read at most once per round of this many ms (0: at once). */
   mergedReadMs: number;
   /** `Access-Control-Allow-Origin` on HLS responses. */
@@ -82,6 +92,11 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   hlsListSize: 3,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 30_000,
+  publishTimeoutMs: 10_000,
+  rtmpMaxConnections: 1000,
+  rtmpMaxConnectionsPerAddress: 32,
+  rtmpMaxHandshakes: 100,
+  rtmpMaxBufferedBytes: 256 * 1024 * 1024,
   mergedReadMs: 0,
   corsOrigin: '*',
   streamQueueBytes: 8 * 1024 * 1024,
@@ -170,6 +185,51 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 100,
     max: 3_600_000,
     description: 'drop an RTMP connection silent for this long',
+  },
+  {
+    key: 'publishTimeoutMs',
+    flag: '--publish-timeout-ms',
+    env: 'PUBLISH_TIMEOUT_MS',
+    kind: 'int',
+    min: 0,
+    max: 3_600_000,
+    description: 'drop an RTMP client that connects but does not publish within this time (0: never)',
+  },
+  {
+    key: 'rtmpMaxConnections',
+    flag: '--rtmp-max-connections',
+    env: 'RTMP_MAX_CONNECTIONS',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    description: 'simultaneous RTMP connections; when full, idle and unauthenticated ones make room',
+  },
+  {
+    key: 'rtmpMaxConnectionsPerAddress',
+    flag: '--rtmp-max-connections-per-address',
+    env: 'RTMP_MAX_CONNECTIONS_PER_ADDRESS',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    description: 'simultaneous RTMP connections from one IP address',
+  },
+  {
+    key: 'rtmpMaxHandshakes',
+    flag: '--rtmp-max-handshakes',
+    env: 'RTMP_MAX_HANDSHAKES',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    description: 'RTMP connections in handshake or connect at once; one more drops the oldest',
+  },
+  {
+    key: 'rtmpMaxBufferedBytes',
+    flag: '--rtmp-max-buffered-bytes',
+    env: 'RTMP_MAX_BUFFERED_BYTES',
+    kind: 'int',
+    min: 1024 * 1024,
+    max: 64 * 1024 * 1024 * 1024,
+    description: 'memory all RTMP peers together may make the server hold; past it the largest holder is dropped',
   },
   {
     key: 'mergedReadMs',

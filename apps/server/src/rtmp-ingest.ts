@@ -14,8 +14,9 @@ import {
   type RtmpServer,
 } from '@org/rtmp';
 import type { ServerConfig } from './config';
+import { LogLimiter } from './log-limiter';
 import type { Logger } from './logger';
-import type { Metrics } from './metrics/metrics';
+import { type LimitName, type Metrics, observeRtmpBufferedBytes } from './metrics/metrics';
 import { PublishRefusal } from './streams/live-stream';
 import type { PublishSession } from './streams/publisher-session';
 import type { StreamManager } from './streams/stream-manager';
@@ -38,6 +39,26 @@ export interface RtmpIngest {
 /** Close reasons that are part of normal life, not worth a warning. */
 const ORDINARY_CLOSE = new Set(['ERR_RTMP_REJECTED', 'ERR_RTMP_SOCKET']);
 
+/** The protective limit behind each close code that is one (for `limit_trips_total`). */
+const LIMIT_OF_CLOSE: Readonly<Record<string, LimitName>> = {
+  ERR_RTMP_PUBLISH_TIMEOUT: 'rtmp_publish_timeout',
+  ERR_RTMP_HANDSHAKE_TIMEOUT: 'rtmp_handshake_timeout',
+  ERR_RTMP_IDLE_TIMEOUT: 'rtmp_idle_timeout',
+  ERR_RTMP_WRITE_BUFFER_FULL: 'rtmp_write_buffer',
+  ERR_RTMP_MEMORY_BUDGET: 'rtmp_max_buffered_bytes',
+  ERR_RTMP_MESSAGE_TOO_LARGE: 'rtmp_message_limits',
+  ERR_RTMP_PENDING_BYTES: 'rtmp_message_limits',
+  ERR_RTMP_TOO_MANY_CHUNK_STREAMS: 'rtmp_message_limits',
+  ERR_RTMP_QUEUE_FULL: 'rtmp_message_limits',
+};
+
+const LIMIT_OF_DROP: Readonly<Record<string, LimitName>> = {
+  'max-connections': 'rtmp_max_connections',
+  'max-connections-per-address': 'rtmp_max_connections_per_address',
+  'table-full': 'rtmp_max_connections',
+  'too-many-handshakes': 'rtmp_max_handshakes',
+};
+
 /**
  * Payload slab size of the chunk decoders (@org/rtmp's default is 256 KiB). createRtmpServer shares
  * one slab pool across all connections, so this is not a per-stream cost any more; it bounds what a
@@ -48,6 +69,8 @@ const ORDINARY_CLOSE = new Set(['ERR_RTMP_REJECTED', 'ERR_RTMP_SOCKET']);
 const PAYLOAD_SLAB_SIZE = 64 * 1024;
 
 interface ConnState {
+  /** Rate limit of the warnings any peer can trigger (shared by all connections). */
+  limiter: LogLimiter;
   log: Logger;
   session: PublishSession | undefined;
   closed: boolean;
@@ -60,6 +83,11 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
   const server = createRtmpServer({
     handshakeTimeout: config.handshakeTimeoutMs,
     idleTimeout: config.idleTimeoutMs,
+    publishTimeout: config.publishTimeoutMs,
+    maxConnections: config.rtmpMaxConnections,
+    maxConnectionsPerAddress: config.rtmpMaxConnectionsPerAddress,
+    maxHandshakes: config.rtmpMaxHandshakes,
+    maxBufferedBytes: config.rtmpMaxBufferedBytes,
     mergedReadInterval: config.mergedReadMs,
     payloadSlabSize: PAYLOAD_SLAB_SIZE,
     async onPublish(info, conn) {
@@ -68,8 +96,19 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
       await admitPublish(deps, st, info, conn);
     },
   });
-  server.on('connection', (conn) => states.set(conn, followConnection(deps, conn)));
-  server.on('drop', (peer) => logger.warn({ remote: peer.remoteAddress }, 'rtmp connection dropped: too many'));
+  const limiter = new LogLimiter();
+  server.on('connection', (conn) => states.set(conn, followConnection(deps, conn, limiter)));
+  server.on('drop', (peer, reason) => {
+    deps.metrics?.limitTripsTotal.inc({ limit: LIMIT_OF_DROP[reason] ?? 'rtmp_max_connections' });
+    limiter.log(logger, 'warn', `drop:${reason}`, { remote: peer.remoteAddress, reason }, 'rtmp connection refused');
+  });
+  server.on('evict', (conn, reason) => {
+    const limit = LIMIT_OF_DROP[reason];
+    // Memory-budget closes are counted with the close code, like every other limit that closes.
+    if (limit !== undefined) deps.metrics?.limitTripsTotal.inc({ limit });
+    limiter.log(logger, 'warn', `evict:${reason}`, { conn: conn.id, reason }, 'rtmp connection evicted');
+  });
+  if (deps.metrics) observeRtmpBufferedBytes(deps.metrics, () => server.bufferedBytes);
   server.on('error', (err) => logger.error({ err }, 'rtmp listener error'));
 
   return {
@@ -79,12 +118,20 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
   };
 }
 
+/** Longest text from the network a log line carries (pino escapes it; this bounds it). */
+const MAX_LOGGED_TEXT = 256;
+
+function clip(text: string): string {
+  return text.length <= MAX_LOGGED_TEXT ? text : `${text.slice(0, MAX_LOGGED_TEXT)}…(${text.length} chars)`;
+}
+
 /** Authorizes a publish and hands it to the manager; a refusal becomes the client's onStatus error. */
 async function admitPublish(deps: RtmpIngestDeps, st: ConnState, info: PublishInfo, conn: RtmpConnection) {
   const { manager, authorizer, metrics } = deps;
   const refuse = (result: string, status: string, description: string, extra: object) => {
     metrics?.publishesTotal.inc({ result: 'refused', reason: result });
-    st.log.warn({ code: result, status, reason: description, ...extra }, 'publish refused');
+    const fields = { code: result, status, reason: clip(description), ...extra };
+    st.limiter.log(st.log, 'warn', `refused:${result}`, fields, 'publish refused');
     return new RtmpRejection(status, description);
   };
   const decision = await authorizer.authorize({
@@ -97,9 +144,10 @@ async function admitPublish(deps: RtmpIngestDeps, st: ConnState, info: PublishIn
     ...(info.connect.flashVer !== undefined ? { flashVer: info.connect.flashVer } : {}),
   });
   if (!decision.allowed) {
+    const shown = authorizer.redactPublish(info.app, info.streamName);
     throw refuse(decision.code, decision.status, decision.reason, {
-      app: info.app,
-      name: info.streamName.split('?')[0],
+      app: clip(shown.app),
+      name: clip(shown.name),
       cause: decision.cause,
     });
   }
@@ -129,13 +177,14 @@ async function admitPublish(deps: RtmpIngestDeps, st: ConnState, info: PublishIn
   st.session = session;
   st.log = st.log.child({ stream: decision.username });
   metrics?.publishesTotal.inc({ result: 'accepted', reason: 'ok' });
-  st.log.info({ app: info.app, publishType: info.publishType }, 'publishing');
+  st.log.info({ app: clip(authorizer.redact(info.app)), publishType: clip(info.publishType) }, 'publishing');
 }
 
 /** One connection's life: its media goes to its session, its end ends the session. */
-function followConnection(deps: RtmpIngestDeps, conn: RtmpConnection): ConnState {
+function followConnection(deps: RtmpIngestDeps, conn: RtmpConnection, limiter: LogLimiter): ConnState {
   const { logger, metrics } = deps;
   const st: ConnState = {
+    limiter,
     log: logger.child({ conn: conn.id }),
     session: undefined,
     closed: false,
@@ -152,7 +201,12 @@ function followConnection(deps: RtmpIngestDeps, conn: RtmpConnection): ConnState
   metrics?.rtmpConnectionsTotal.inc();
   metrics?.rtmpConnectionsActive.inc();
   st.log.debug({ remote: `${conn.remoteAddress}:${conn.remotePort}` }, 'rtmp connection');
-  conn.on('connect', (info) => st.log.debug({ app: info.app, flashVer: info.flashVer }, 'rtmp connect'));
+  conn.on('connect', (info) =>
+    st.log.debug(
+      { app: clip(deps.authorizer.redact(info.app)), flashVer: clip(String(info.flashVer ?? '')) },
+      'rtmp connect',
+    ),
+  );
   conn.on('metadata', (data) => st.session?.metadata(data));
   conn.on('audio', (m) => {
     st.session?.audio(m.timestamp, m.payload);
@@ -174,8 +228,11 @@ function followConnection(deps: RtmpIngestDeps, conn: RtmpConnection): ConnState
     const session = st.session;
     st.session = undefined;
     session?.end(err?.code ?? 'disconnected');
+    const limit = err ? LIMIT_OF_CLOSE[err.code] : undefined;
+    if (limit !== undefined) metrics?.limitTripsTotal.inc({ limit });
     if (err && !ORDINARY_CLOSE.has(err.code)) {
-      st.log.warn({ code: err.code, reason: err.message, bytesIn: conn.bytesIn }, 'rtmp connection closed');
+      const fields = { code: err.code, reason: clip(err.message), bytesIn: conn.bytesIn };
+      st.limiter.log(st.log, 'warn', `close:${err.code}`, fields, 'rtmp connection closed');
     } else {
       st.log.debug({ bytesIn: conn.bytesIn }, 'rtmp connection closed');
     }

@@ -20,7 +20,26 @@ export const METRIC_NAMES = Object.freeze({
   droppedFramesTotal: 'rtmp_dropped_frames_total',
   httpRequestsTotal: 'http_requests_total',
   segmentsOverTargetTotal: 'hls_segments_over_target_total',
+  limitTripsTotal: 'limit_trips_total',
 });
+
+/** Registered by {@link observeRtmpBufferedBytes} once an RTMP listener exists to read it from. */
+export const RTMP_BUFFERED_BYTES = 'rtmp_buffered_bytes';
+
+/**
+ * The `limit` label of `limit_trips_total`: each protective limit that can refuse or drop something
+ * a peer asked for. A bounded set, never user input.
+ */
+export type LimitName =
+  | 'rtmp_max_connections'
+  | 'rtmp_max_connections_per_address'
+  | 'rtmp_max_handshakes'
+  | 'rtmp_max_buffered_bytes'
+  | 'rtmp_publish_timeout'
+  | 'rtmp_handshake_timeout'
+  | 'rtmp_idle_timeout'
+  | 'rtmp_write_buffer'
+  | 'rtmp_message_limits';
 
 /** Route classes of `http_requests_total`; anything unclassified counts as `other`. */
 export type HttpRouteClass = 'playlist' | 'segment' | 'page' | 'other';
@@ -48,6 +67,20 @@ export interface Metrics {
   readonly httpRequestsTotal: Counter<'route' | 'status'>;
   /** `hls_segments_over_target_total`: segments longer than their playlist's target duration allows. */
   readonly segmentsOverTargetTotal: Counter;
+  /** `limit_trips_total{limit}`: times a protective limit refused or dropped something (see {@link LimitName}). */
+  readonly limitTripsTotal: Counter<'limit'>;
+}
+
+/** Registers `rtmp_buffered_bytes`: what RTMP peers make the server hold now (read at scrape time). */
+export function observeRtmpBufferedBytes(metrics: Metrics, read: () => number): void {
+  new Gauge({
+    name: RTMP_BUFFERED_BYTES,
+    help: 'Bytes RTMP peers make the server hold: partial and queued messages, unsent output',
+    registers: [metrics.registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
 export interface CreateMetricsOptions {
@@ -99,5 +132,11 @@ export function createMetrics(opts: CreateMetricsOptions = {}): Metrics {
       METRIC_NAMES.segmentsOverTargetTotal,
       "HLS segments longer than their playlist's target duration (the publisher's keyframe interval grew)",
     ),
+    limitTripsTotal: new Counter<'limit'>({
+      name: METRIC_NAMES.limitTripsTotal,
+      help: 'Times a protective limit refused or dropped something a peer asked for, by limit',
+      labelNames: ['limit'],
+      registers,
+    }),
   };
 }

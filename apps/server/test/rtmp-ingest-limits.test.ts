@@ -1,0 +1,110 @@
+/**
+ * What a peer can make the assembled server write and count: refused publishes log bounded,
+ * redacted lines (no stream key or signature in clear, however the client splits its URL), at a
+ * bounded rate; the RTMP admission limits are options that count in `/metrics` when they trip.
+ */
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { hashStreamKey } from '@org/auth';
+import { RtmpClient } from '@org/rtmp';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../src/app';
+import { loadConfig } from '../src/config';
+import { resolveBinary } from '../src/ffmpeg-resolve';
+
+const root = mkdtempSync(join(tmpdir(), 'ingest-limits-test-'));
+const SECRET_KEY = 'alice-real-key-0001';
+let server: RunningServer;
+const lines: Record<string, unknown>[] = [];
+let logText = '';
+const clients: RtmpClient[] = [];
+
+beforeAll(async () => {
+  const { config } = loadConfig({
+    argv: [
+      ...['--rtmp-port', '0', '--http-port', '0', '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
+      ...['--output-dir', join(root, 'out'), '--publish-timeout-ms', '300'],
+      ...['--rtmp-max-connections-per-address', '20'],
+    ],
+  });
+  config.auth = { streamKeys: { keys: { alice: await hashStreamKey(SECRET_KEY) } } };
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      const text = chunk.toString();
+      logText += text;
+      for (const l of text.split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  const logger = pino({ level: 'info' }, sink);
+  server = await startServer({ config, logger, ffmpeg: await resolveBinary('ffmpeg') });
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of clients) c.destroy();
+  await server?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function attempt(app: string, name: string): Promise<void> {
+  const c = await RtmpClient.connect({ host: '127.0.0.1', port: server.rtmpPort, app });
+  clients.push(c);
+  await c.publish(name).then(
+    () => {
+      throw new Error(`${app} + ${name} was accepted`);
+    },
+    () => undefined,
+  );
+  c.destroy();
+}
+
+const refusedLines = () => lines.filter((l) => l.msg === 'publish refused');
+
+async function metric(name: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${server.httpPort}/metrics`);
+  return (await res.text())
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .join('\n');
+}
+
+describe('log lines a peer causes', () => {
+  it('never carry a stream key, wherever the client put it, nor a name beyond 256 characters', async () => {
+    const wrong = 'wrong-key-9f8e7d';
+    await attempt(`live/test?key=${wrong}`, 'alice'); // OBS-style: the query in the server URL
+    await attempt('live/test', `alice?key=${wrong}&sig=abcdef0123`);
+    await attempt('live/test', `${'n'.repeat(100_000)}?key=${wrong}`);
+    const refused = refusedLines();
+    expect(refused.length).toBe(3);
+    expect(logText).not.toContain(wrong);
+    expect(logText).not.toContain('abcdef0123');
+    expect(logText).toContain('[redacted]');
+    for (const l of refused) {
+      expect(String(l.app).length).toBeLessThanOrEqual(300);
+      expect(String(l.name ?? '').length).toBeLessThanOrEqual(300);
+    }
+    expect(logText.length).toBeLessThan(20_000);
+  });
+
+  it('a refusal flood logs a bounded burst (the rest are counted, not written)', async () => {
+    const before = refusedLines().length;
+    for (let i = 0; i < 25; i++) await attempt('live/test', 'alice?key=nope');
+    const during = refusedLines().length - before;
+    expect(during).toBeLessThanOrEqual(10);
+    expect(during).toBeGreaterThan(0);
+  });
+});
+
+describe('admission limits in /metrics', () => {
+  it('counts a connection that connects and never publishes (publishTimeout)', async () => {
+    const c = await RtmpClient.connect({ host: '127.0.0.1', port: server.rtmpPort, app: 'live/test' });
+    clients.push(c);
+    await new Promise<void>((resolve) => c.once('close', () => resolve()));
+    expect(await metric('limit_trips_total{limit="rtmp_publish_timeout"}')).toMatch(/ 1$/);
+    expect(await metric('rtmp_buffered_bytes')).toMatch(/^rtmp_buffered_bytes \d+$/m);
+  });
+});
