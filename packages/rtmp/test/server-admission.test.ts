@@ -95,6 +95,17 @@ describe('connection table', () => {
     for (const c of mine) expect(c.closedAt).toBeNull();
   });
 
+  it('RtmpClient can connect from another loopback address (localAddress), and checks it', async () => {
+    const { port, conns } = await start();
+    const client = await connectClient(port, 'live/test', { localAddress: '127.0.0.3' });
+    await client.publish('from-3');
+    expect(conns[0]?.remoteAddress).toBe('127.0.0.3');
+    const bad = await connectClient(port, 'live/test', { localAddress: 'localhost' }).catch(
+      (e: { code?: string }) => e.code,
+    );
+    expect(bad).toBe('ERR_RTMP_INVALID_OPTION');
+  });
+
   it('bounds handshakes in progress (maxHandshakes): one more closes the oldest, connected ones stay', async () => {
     const { port, server, conns, closes } = await start({ maxHandshakes: 2 });
     const { evicts } = recordEvents(server);

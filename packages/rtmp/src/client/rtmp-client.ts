@@ -10,7 +10,7 @@ import { ChunkDecoder, ChunkEncoder } from '../chunk';
 import { MessageType, type RtmpMessage, UserControlEvent } from '../constants';
 import { isRtmpError, RtmpError, RtmpRejection } from '../errors';
 import { ClientHandshake } from '../handshake';
-import { integerOption } from '../options';
+import { integerOption, invalidOption } from '../options';
 import {
   AcknowledgementWindow,
   COMMAND_CHUNK_STREAM_ID,
@@ -82,7 +82,11 @@ export class RtmpClient extends EventEmitter<RtmpClientEvents> {
     const chunkSize = integerOption('chunkSize', options.chunkSize, DEFAULT_CLIENT_CHUNK_SIZE, 1, 0x7fffffff);
     const timeout = integerOption('timeout', options.timeout, DEFAULT_CLIENT_TIMEOUT, 1, 0x7fffffff);
     const t = resolveRtmpTarget(target);
-    const socket = net.connect(t.port, t.host);
+    const local = options.localAddress;
+    if (local !== undefined && (typeof local !== 'string' || net.isIP(local) === 0)) {
+      throw invalidOption('localAddress', 'an IP address', local);
+    }
+    const socket = net.connect({ port: t.port, host: t.host, ...(local !== undefined ? { localAddress: local } : {}) });
     socket.setNoDelay(true);
     const client = new RtmpClient(socket, t, options);
     try {

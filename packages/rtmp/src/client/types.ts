@@ -21,6 +21,8 @@ export interface RtmpClientOptions extends ChunkDecoderOptions {
   flashVer?: string;
   /** Handshake options; `digest: true` sends an ffmpeg-style digest C1. */
   handshake?: ClientHandshakeOptions;
+  /** Local address to connect from (a host with several addresses). @default the system's choice */
+  localAddress?: string;
 }
 
 /** Events of {@link RtmpClient}. */
