@@ -7,6 +7,7 @@
 import { isSafeSegment } from './charset';
 import { AuthConfigError } from './errors';
 import { quote } from './escape';
+import { DEFAULT_KEY_CHECK_LIMITS, type KeyCheckLimits } from './key-check-guard';
 import { checkOptions } from './options';
 import type { PatternSet } from './pattern';
 import type { SignedUrlsConfig, StreamKeysConfig } from './publish-authorizer';
@@ -27,7 +28,33 @@ function paramName(value: unknown, fallback: string, where: string): string {
 /** Stream-key settings with defaults filled in. */
 export interface ResolvedStreamKeys {
   readonly queryParam: string;
+  readonly checkLimits: KeyCheckLimits;
   lookup(username: string): Promise<readonly StoredKeyHash[]>;
+}
+
+const LIMIT_NAMES = Object.keys(DEFAULT_KEY_CHECK_LIMITS) as (keyof KeyCheckLimits)[];
+const LIMIT_MAX: Readonly<Record<keyof KeyCheckLimits, number>> = {
+  maxConcurrentChecks: 64,
+  maxQueuedChecks: 100_000,
+  maxFailuresPerAddress: 1_000_000,
+  maxFailuresPerUsername: 1_000_000,
+  failureWindowSeconds: 86_400,
+};
+
+function resolveCheckLimits(config: StreamKeysConfig): KeyCheckLimits {
+  const out = { ...DEFAULT_KEY_CHECK_LIMITS } as KeyCheckLimits;
+  for (const name of LIMIT_NAMES) {
+    const value = config[name] ?? DEFAULT_KEY_CHECK_LIMITS[name];
+    const min = name === 'maxQueuedChecks' ? 0 : 1;
+    if (!Number.isInteger(value) || value < min || value > LIMIT_MAX[name]) {
+      throw new AuthConfigError(
+        'ERR_AUTH_CONFIG_LIMIT',
+        `streamKeys.${name} must be an integer in [${min}, ${LIMIT_MAX[name]}]`,
+      );
+    }
+    out[name] = value;
+  }
+  return out;
 }
 
 function toList(value: unknown): unknown[] {
@@ -35,12 +62,14 @@ function toList(value: unknown): unknown[] {
 }
 
 export function resolveStreamKeys(config: StreamKeysConfig): ResolvedStreamKeys {
-  checkOptions(config, ['keys', 'queryParam'], 'streamKeys');
+  checkOptions(config, ['keys', 'queryParam', ...LIMIT_NAMES], 'streamKeys');
   const queryParam = paramName(config.queryParam, 'key', 'streamKeys.queryParam');
+  const checkLimits = resolveCheckLimits(config);
   const { keys } = config;
   if (typeof keys === 'function') {
     return {
       queryParam,
+      checkLimits,
       async lookup(username) {
         const found = await keys(username);
         if (found === undefined) return [];
@@ -69,7 +98,7 @@ export function resolveStreamKeys(config: StreamKeysConfig): ResolvedStreamKeys 
       Object.freeze(list.map((h, i) => parseStoredKeyHash(h, `streamKeys.keys[${quote(username)}][${i}]`))),
     );
   }
-  return { queryParam, lookup: async (username) => table.get(username) ?? [] };
+  return { queryParam, checkLimits, lookup: async (username) => table.get(username) ?? [] };
 }
 
 export function resolveSignedUrls(config: SignedUrlsConfig): SignatureVerifier {

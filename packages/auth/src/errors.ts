@@ -73,6 +73,8 @@ export type AuthDenyCode =
   | 'ERR_AUTH_MISSING_KEY'
   | 'ERR_AUTH_BAD_KEY'
   | 'ERR_AUTH_KEY_LOOKUP_FAILED'
+  | 'ERR_AUTH_RATE_LIMITED'
+  | 'ERR_AUTH_BUSY'
   | 'ERR_AUTH_SIGNATURE'
   | 'ERR_AUTH_EXPIRED'
   | 'ERR_AUTH_IP_DENIED'
@@ -93,6 +95,8 @@ export const DENY_STATUS: Readonly<Record<AuthDenyCode, AuthDenyStatus>> = Objec
   ERR_AUTH_MISSING_KEY: 'NetStream.Publish.Unauthorized',
   ERR_AUTH_BAD_KEY: 'NetStream.Publish.Unauthorized',
   ERR_AUTH_KEY_LOOKUP_FAILED: 'NetStream.Publish.Unauthorized',
+  ERR_AUTH_RATE_LIMITED: 'NetStream.Publish.Unauthorized',
+  ERR_AUTH_BUSY: 'NetStream.Publish.Unauthorized',
   ERR_AUTH_SIGNATURE: 'NetStream.Publish.Unauthorized',
   ERR_AUTH_EXPIRED: 'NetStream.Publish.Unauthorized',
   ERR_AUTH_IP_DENIED: 'NetStream.Publish.Unauthorized',

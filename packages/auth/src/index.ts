@@ -28,6 +28,7 @@ export {
   isAuthError,
 } from './errors';
 export type { IpListConfig } from './ip-list';
+export { DEFAULT_KEY_CHECK_LIMITS } from './key-check-guard';
 export {
   type AuthLimits,
   DEFAULT_MAX_INPUT_LENGTH,
@@ -36,7 +37,6 @@ export {
   DEFAULT_MAX_SEGMENT_LENGTH,
   DEFAULT_MAX_SEGMENTS,
 } from './limits';
-
 // ---- the pattern step alone --------------------------------------------------------------------
 export {
   type CompiledPattern,

@@ -17,6 +17,7 @@ import {
 import { type AuthDenyCode, type AuthDenyStatus, DENY_STATUS } from './errors';
 import { quote } from './escape';
 import { compileIpRules, type IpListConfig, type IpRules } from './ip-list';
+import { KEY_CHECK_BUSY, KeyCheckGuard } from './key-check-guard';
 import type { AuthLimits } from './limits';
 import { checkOptions } from './options';
 import { compilePatterns, type PatternSet } from './pattern';
@@ -96,6 +97,16 @@ export interface StreamKeysConfig {
   keys: Readonly<Record<string, string | readonly string[]>> | StreamKeyLookup;
   /** Query parameter carrying the key when the pattern has no `{key}` segment. @default 'key' */
   queryParam?: string;
+  /** Key checks running at once (each `scrypt:` check holds a thread-pool thread ~50 ms). @default 1 */
+  maxConcurrentChecks?: number;
+  /** Checks waiting for a slot; one more is refused at once (`ERR_AUTH_BUSY`). @default 32 */
+  maxQueuedChecks?: number;
+  /** Failed keys from one address per window before it is refused unchecked (`ERR_AUTH_RATE_LIMITED`). @default 5 */
+  maxFailuresPerAddress?: number;
+  /** Failed keys for one username per window before addresses that failed too are refused. @default 20 */
+  maxFailuresPerUsername?: number;
+  /** The failure-counting window, seconds. @default 60 */
+  failureWindowSeconds?: number;
 }
 
 /** `signedUrls` configuration. */
@@ -193,7 +204,29 @@ interface WebhookRequestFields {
 }
 
 /** The stream-key step: exactly one key (path or query), checked against the stored hashes. */
-async function checkStreamKey(streamKeys: ResolvedStreamKeys, match: PublishPathMatch): Promise<AuthDenied | null> {
+async function checkStreamKey(
+  streamKeys: ResolvedStreamKeys,
+  guard: KeyCheckGuard,
+  match: PublishPathMatch,
+  address: string | undefined,
+): Promise<AuthDenied | null> {
+  const refusal = guard.refusal(address, match.username);
+  if (refusal) {
+    return deny('ERR_AUTH_RATE_LIMITED', `too many failed stream keys; retry in ${refusal.retryAfterSeconds} s`);
+  }
+  const denied = await checkKey(streamKeys, guard, match, address);
+  if (denied?.code === 'ERR_AUTH_BAD_KEY' || denied?.code === 'ERR_AUTH_MISSING_KEY') {
+    guard.recordFailure(address, match.username);
+  }
+  return denied;
+}
+
+async function checkKey(
+  streamKeys: ResolvedStreamKeys,
+  guard: KeyCheckGuard,
+  match: PublishPathMatch,
+  address: string | undefined,
+): Promise<AuthDenied | null> {
   const queryKey = Object.hasOwn(match.query, streamKeys.queryParam) ? match.query[streamKeys.queryParam] : undefined;
   if (match.pathKey !== undefined && queryKey !== undefined) {
     return deny('ERR_AUTH_BAD_KEY', 'the stream key is given twice (path and query)');
@@ -206,7 +239,11 @@ async function checkStreamKey(streamKeys: ResolvedStreamKeys, match: PublishPath
   } catch (err) {
     return deny('ERR_AUTH_KEY_LOOKUP_FAILED', 'the stream key could not be checked', err);
   }
-  if (!(await verifyStreamKey(key, stored))) return deny('ERR_AUTH_BAD_KEY', 'invalid stream key');
+  const verdict = await guard.run(address, () => verifyStreamKey(key, stored));
+  if (verdict === KEY_CHECK_BUSY) {
+    return deny('ERR_AUTH_BUSY', 'too many stream key checks in progress; retry in a few seconds');
+  }
+  if (!verdict) return deny('ERR_AUTH_BAD_KEY', 'invalid stream key');
   return null;
 }
 
@@ -260,6 +297,7 @@ export function createPublishAuthorizer(config: PublishAuthConfig): PublishAutho
   if (streamKeys) credentialParams.add(streamKeys.queryParam);
   if (signed) credentialParams.add(signed.sigParam);
   const pathKey = set.patterns.some((p) => p.hasKeySegment);
+  const keyGuard = streamKeys ? new KeyCheckGuard(streamKeys.checkLimits) : undefined;
   const usernameCharsets: readonly SegmentCharset[] = [...new Set(set.patterns.map((p) => p.usernameCharset))];
 
   async function decide(request: PublishRequest): Promise<AuthDecision> {
@@ -282,7 +320,7 @@ export function createPublishAuthorizer(config: PublishAuthConfig): PublishAutho
     }
 
     if (streamKeys) {
-      const refusal = await checkStreamKey(streamKeys, match);
+      const refusal = await checkStreamKey(streamKeys, keyGuard!, match, fields.addr);
       if (refusal) return refusal;
     }
 

@@ -128,7 +128,7 @@ describe('catalogue and configuration', () => {
       'ERR_AUTH_NO_MATCH',
       'ERR_AUTH_USERNAME_MISMATCH',
     ]);
-    expect(Object.keys(DENY_STATUS)).toHaveLength(14);
+    expect(Object.keys(DENY_STATUS)).toHaveLength(16);
   });
 
   it.each([
