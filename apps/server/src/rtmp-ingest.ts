@@ -52,6 +52,12 @@ const LIMIT_OF_CLOSE: Readonly<Record<string, LimitName>> = {
   ERR_RTMP_QUEUE_FULL: 'rtmp_message_limits',
 };
 
+/** Publish refusals that are a protective limit rather than a verdict on the credentials. */
+const LIMIT_OF_REFUSAL: Readonly<Record<string, LimitName>> = {
+  ERR_AUTH_RATE_LIMITED: 'auth_failure_rate',
+  ERR_AUTH_BUSY: 'auth_check_queue',
+};
+
 const LIMIT_OF_DROP: Readonly<Record<string, LimitName>> = {
   'max-connections': 'rtmp_max_connections',
   'max-connections-per-address': 'rtmp_max_connections_per_address',
@@ -130,6 +136,8 @@ async function admitPublish(deps: RtmpIngestDeps, st: ConnState, info: PublishIn
   const { manager, authorizer, metrics } = deps;
   const refuse = (result: string, status: string, description: string, extra: object) => {
     metrics?.publishesTotal.inc({ result: 'refused', reason: result });
+    const limit = LIMIT_OF_REFUSAL[result];
+    if (limit !== undefined) metrics?.limitTripsTotal.inc({ limit });
     const fields = { code: result, status, reason: clip(description), ...extra };
     st.limiter.log(st.log, 'warn', `refused:${result}`, fields, 'publish refused');
     return new RtmpRejection(status, description);

@@ -39,7 +39,9 @@ export type LimitName =
   | 'rtmp_handshake_timeout'
   | 'rtmp_idle_timeout'
   | 'rtmp_write_buffer'
-  | 'rtmp_message_limits';
+  | 'rtmp_message_limits'
+  | 'auth_failure_rate'
+  | 'auth_check_queue';
 
 /** Route classes of `http_requests_total`; anything unclassified counts as `other`. */
 export type HttpRouteClass = 'playlist' | 'segment' | 'page' | 'other';
