@@ -11,7 +11,12 @@ import { DEFAULT_KEY_CHECK_LIMITS, type KeyCheckLimits } from './key-check-guard
 import { checkOptions } from './options';
 import type { PatternSet } from './pattern';
 import type { SignedUrlsConfig, StreamKeysConfig } from './publish-authorizer';
-import { DEFAULT_CLOCK_SKEW_SECONDS, type SignatureVerifier, secretBytes } from './signed-url';
+import {
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_SIGNED_URL_MAX_TTL_SECONDS,
+  type SignatureVerifier,
+  secretBytes,
+} from './signed-url';
 import { parseStoredKeyHash, type StoredKeyHash } from './stream-key';
 import { type ResolvedWebhook, WEBHOOK_RESERVED_FIELDS } from './webhook';
 
@@ -114,8 +119,8 @@ export function resolveSignedUrls(config: SignedUrlsConfig): SignatureVerifier {
   if (!Number.isInteger(clockSkewSeconds) || clockSkewSeconds < 0 || clockSkewSeconds > 3600) {
     throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'signedUrls.clockSkewSeconds must be an integer in [0, 3600]');
   }
-  const { maxTtlSeconds } = config;
-  if (maxTtlSeconds !== undefined && (!Number.isInteger(maxTtlSeconds) || maxTtlSeconds < 1)) {
+  const maxTtlSeconds = config.maxTtlSeconds ?? DEFAULT_SIGNED_URL_MAX_TTL_SECONDS;
+  if (!Number.isInteger(maxTtlSeconds) || maxTtlSeconds < 1) {
     throw new AuthConfigError('ERR_AUTH_CONFIG_INVALID', 'signedUrls.maxTtlSeconds must be a positive integer');
   }
   const now = config.now ?? Date.now;

@@ -71,6 +71,7 @@ export {
 export { ALWAYS_REDACTED_PARAMS, REDACTED, redactCredentials, redactPublishPath } from './redact';
 export {
   DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_SIGNED_URL_MAX_TTL_SECONDS,
   type SignedPublishUrl,
   type SigningSecret,
   type SignPublishUrlOptions,

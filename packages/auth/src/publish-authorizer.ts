@@ -115,7 +115,7 @@ export interface SignedUrlsConfig {
   secret: SigningSecret | readonly SigningSecret[];
   /** Seconds accepted past `expires`. @default 30 */
   clockSkewSeconds?: number;
-  /** Refuse URLs expiring further than this in the future (limits leaked long-lived URLs). @default unlimited */
+  /** Refuse URLs expiring further than this in the future (limits leaked long-lived URLs). @default 604800 (7 days) */
   maxTtlSeconds?: number;
   /** Clock, ms since the epoch. @default Date.now */
   now?: () => number;

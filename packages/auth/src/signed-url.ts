@@ -19,6 +19,11 @@ import { AuthConfigError } from './errors';
 
 /** Seconds a signed URL is still accepted after `expires`: covers clock drift between signer and server. */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+/**
+ * Longest lifetime a signed URL may have by default: a week, so a leaked URL does not publish for
+ * years (`expires=999999999999`). Set `maxTtlSeconds` higher to allow longer.
+ */
+export const DEFAULT_SIGNED_URL_MAX_TTL_SECONDS = 7 * 24 * 3600;
 /** Shortest secret accepted (bytes): HMAC keys below 128 bits are guessable offline. */
 export const MIN_SECRET_BYTES = 16;
 const EXPIRES_FORMAT = /^(?:0|[1-9][0-9]{0,11})$/;

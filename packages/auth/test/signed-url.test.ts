@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createPublishAuthorizer, signPublishUrl } from '../src/index';
+import { createPublishAuthorizer, DEFAULT_SIGNED_URL_MAX_TTL_SECONDS, signPublishUrl } from '../src/index';
 import { publishSignatureInput } from '../src/signed-url';
 import { configCode } from './helpers/config-code';
 
@@ -175,6 +175,21 @@ describe('verification', () => {
       code: 'ERR_AUTH_SIGNATURE',
     });
     expect(await capped.authorize({ app: 'live/test', streamName: `alice?${near.query}` })).toMatchObject({
+      allowed: true,
+    });
+  });
+
+  it('refuses by default a URL valid for more than a week (expires=999999999999)', async () => {
+    const byDefault = createPublishAuthorizer({
+      patterns: ['/live/{app}/{username}'],
+      signedUrls: { secret: SECRET, now: () => clock.ms },
+    });
+    const forever = sign('/live/test/alice', 999_999_999_999);
+    const week = sign('/live/test/alice', NOW_S + DEFAULT_SIGNED_URL_MAX_TTL_SECONDS);
+    expect(await byDefault.authorize({ app: 'live/test', streamName: `alice?${forever.query}` })).toMatchObject({
+      code: 'ERR_AUTH_SIGNATURE',
+    });
+    expect(await byDefault.authorize({ app: 'live/test', streamName: `alice?${week.query}` })).toMatchObject({
       allowed: true,
     });
   });
