@@ -15,6 +15,7 @@ import {
 } from '@org/rtmp';
 import type { ServerConfig } from './config';
 import { LogLimiter } from './log-limiter';
+import { clip } from './log-text';
 import type { Logger } from './logger';
 import { type LimitName, type Metrics, observeRtmpBufferedBytes } from './metrics/metrics';
 import { PublishRefusal } from './streams/live-stream';
@@ -122,13 +123,6 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
     listen: () => server.listen(config.rtmpPort, config.rtmpHost),
     close: () => server.close(),
   };
-}
-
-/** Longest text from the network a log line carries (pino escapes it; this bounds it). */
-const MAX_LOGGED_TEXT = 256;
-
-function clip(text: string): string {
-  return text.length <= MAX_LOGGED_TEXT ? text : `${text.slice(0, MAX_LOGGED_TEXT)}…(${text.length} chars)`;
 }
 
 /** Authorizes a publish and hands it to the manager; a refusal becomes the client's onStatus error. */

@@ -13,6 +13,7 @@
  * | `ERR_HTTP_INTERNAL`         | 500    | anything unexpected; details are logged, not sent                     |
  */
 import type { FastifyInstance } from 'fastify';
+import { clip } from '../log-text';
 
 export type HttpErrorCode =
   | 'ERR_HTTP_BAD_URL'
@@ -73,7 +74,7 @@ export function registerErrorAnswers(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     if (isHttpError(err)) {
       // Validation already refused every malformed name, so an escape means a planted symlink.
-      if (err.code === 'ERR_HTTP_PATH_ESCAPE') req.log.warn({ url: req.url }, err.message);
+      if (err.code === 'ERR_HTTP_PATH_ESCAPE') req.log.warn({ url: clip(req.url) }, err.message);
       return reply.code(err.statusCode).send(errorBody(err.code, err.message));
     }
     const e = err as { statusCode?: number; code?: string; message?: string };
@@ -84,7 +85,7 @@ export function registerErrorAnswers(app: FastifyInstance): void {
     }
     const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
     if (status >= 500) {
-      req.log.error({ err, url: req.url }, 'request failed');
+      req.log.error({ err, url: clip(req.url) }, 'request failed');
       return reply.code(status).send(errorBody('ERR_HTTP_INTERNAL', 'internal error'));
     }
     return reply.code(status).send(errorBody(e.code ?? 'ERR_HTTP', e.message ?? 'request failed'));
