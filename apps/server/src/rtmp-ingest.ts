@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { PublishAuthorizer } from '@org/auth';
 import {
   createRtmpServer,
+  type DropReason,
+  type EvictReason,
   type PublishInfo,
   type RtmpConnection,
   type RtmpError,
@@ -59,11 +61,16 @@ const LIMIT_OF_REFUSAL: Readonly<Record<string, LimitName>> = {
   ERR_AUTH_BUSY: 'auth_check_queue',
 };
 
-const LIMIT_OF_DROP: Readonly<Record<string, LimitName>> = {
+const LIMIT_OF_DROP: Readonly<Record<DropReason, LimitName>> = {
   'max-connections': 'rtmp_max_connections',
   'max-connections-per-address': 'rtmp_max_connections_per_address',
+};
+
+/** Memory-budget evictions are counted by their close code, like every other limit that closes. */
+const LIMIT_OF_EVICT: Readonly<Record<EvictReason, LimitName | undefined>> = {
   'table-full': 'rtmp_max_connections',
   'too-many-handshakes': 'rtmp_max_handshakes',
+  'memory-budget': undefined,
 };
 
 /**
@@ -106,12 +113,11 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
   const limiter = new LogLimiter();
   server.on('connection', (conn) => states.set(conn, followConnection(deps, conn, limiter)));
   server.on('drop', (peer, reason) => {
-    deps.metrics?.limitTripsTotal.inc({ limit: LIMIT_OF_DROP[reason] ?? 'rtmp_max_connections' });
+    deps.metrics?.limitTripsTotal.inc({ limit: LIMIT_OF_DROP[reason] });
     limiter.log(logger, 'warn', `drop:${reason}`, { remote: peer.remoteAddress, reason }, 'rtmp connection refused');
   });
   server.on('evict', (conn, reason) => {
-    const limit = LIMIT_OF_DROP[reason];
-    // Memory-budget closes are counted with the close code, like every other limit that closes.
+    const limit = LIMIT_OF_EVICT[reason];
     if (limit !== undefined) deps.metrics?.limitTripsTotal.inc({ limit });
     limiter.log(logger, 'warn', `evict:${reason}`, { conn: conn.id, reason }, 'rtmp connection evicted');
   });

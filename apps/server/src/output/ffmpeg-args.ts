@@ -3,9 +3,9 @@
  * in the stream's directory. FFmpeg does not own the playlist players see: it writes a private one
  * to its stdout (`pipe:1`, read by `producer-playlist.ts`) from which the server learns each
  * finished segment and its duration, and the server writes `live.m3u8` itself (see
- * `hls/live-playlist.ts`). So FFmpeg
- * deletes nothing (the server removes a segment only after its RFC 8216 §6.2.2 availability) and
- * never continues an old playlist (a new run starts numbering where the last one stopped).
+ * `hls/live-playlist.ts`). So FFmpeg deletes nothing (the server removes a segment only after its
+ * RFC 8216 §6.2.2 availability) and never continues an old playlist (a new run starts numbering
+ * where the last one stopped).
  */
 import { join } from 'node:path';
 import { SEGMENT_NAME_PATTERN } from '../hls/names';

@@ -46,7 +46,6 @@ export interface FfmpegProducerOptions {
 
 /** One FFmpeg process: what it is fed and what it has reported. */
 interface Run {
-  readonly index: number;
   readonly startNumber: number;
   readonly writer: BufferedFlvWriter;
   readonly batch: FeedBatch;
@@ -67,8 +66,6 @@ export class FfmpegProducer implements SegmentProducer {
   private readonly now: () => number;
   private supervisor: FfmpegSupervisor | undefined;
   private run: Run | undefined;
-  /** The newest run spawned (still reporting its last segments after its exit). */
-  private newestRun: Run | undefined;
   private state: FlvStreamState | undefined;
   /** Counts open() calls, so a superseded start is skipped. */
   private generation = 0;
@@ -148,7 +145,7 @@ export class FfmpegProducer implements SegmentProducer {
     this.supervisor = sup;
     sup.on('spawn', (stdin, _run, pid) => {
       if (next === undefined) return;
-      this.beginRun(stdin, state, next.index, next.startNumber);
+      this.beginRun(stdin, state, next.startNumber);
       log.info({ pid, run: next.index, startNumber: next.startNumber }, 'ffmpeg started');
     });
     sup.on('exit', (exit) => {
@@ -172,7 +169,7 @@ export class FfmpegProducer implements SegmentProducer {
     sup.start();
   }
 
-  private beginRun(stdin: Writable, state: FlvStreamState, index: number, startNumber: number): void {
+  private beginRun(stdin: Writable, state: FlvStreamState, startNumber: number): void {
     // Held tags are copied into one reused buffer (FFmpeg's stdin is a pipe: done with a chunk once
     // it calls back), so the socket buffers they came in are freed at once rather than kept alive
     // through garbage collections for as long as the batch is held.
@@ -185,7 +182,6 @@ export class FfmpegProducer implements SegmentProducer {
     for (const tag of state.primerTags(0)) writer.write(tag);
     const playlist = new ProducerPlaylistReader((segment) => this.learn(run, segment));
     const run: Run = {
-      index,
       startNumber,
       writer,
       batch: new FeedBatch({
@@ -202,7 +198,6 @@ export class FfmpegProducer implements SegmentProducer {
       reported: 0,
     };
     this.run = run;
-    this.newestRun = run;
     const backlog = this.pending;
     this.pending = this.newPending();
     for (let tag = backlog.shift(); tag !== undefined; tag = backlog.shift()) {
@@ -214,8 +209,7 @@ export class FfmpegProducer implements SegmentProducer {
 
   /** FFmpeg's playlist listed `s`: reported unless it was already (the playlist repeats entries). */
   private learn(run: Run, s: ProducedSegment): void {
-    // A run that exited while a newer one started: its numbers now belong to the newer run.
-    if (run !== this.newestRun || s.number < run.startNumber + run.reported) return;
+    if (s.number < run.startNumber + run.reported) return;
     const discontinuity = run.reported === 0 && this.reportedAny;
     const startMs = run.elapsedMs;
     const programDateTime = run.clock.arrivalAt(startMs) ?? this.now();

@@ -272,11 +272,10 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
     this.open.add(conn);
     table.add(conn);
     const c = conn;
+    // The session's close (always before the socket's: a closing socket closes the session) frees
+    // the slot and what the connection held at once, not after the close timeout.
     c.on('close', () => table.remove(c));
-    void c.closed.then(() => {
-      this.open.delete(c);
-      table.remove(c);
-    });
+    void c.closed.then(() => this.open.delete(c));
     this.emit('connection', c);
   }
 }
