@@ -52,8 +52,13 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     hlsTime: config.hlsTime,
     hlsListSize: config.hlsListSize,
     ffmpegVersion: deps.ffmpeg.version,
+    ingestLimit:
+      config.ingestMaxKbps > 0
+        ? { maxBitsPerSecond: config.ingestMaxKbps * 1000, action: config.ingestLimitAction }
+        : undefined,
     logger,
     counters: {
+      ingestLimitTrips: (n) => metrics.limitTripsTotal.inc({ limit: 'ingest_bitrate' }, n),
       droppedFrames: (n) => metrics.droppedFramesTotal.inc(n),
       ffmpegRestarts: (n) => metrics.ffmpegRestartsTotal.inc(n),
       segmentsOverTarget: (n) => metrics.segmentsOverTargetTotal.inc(n),

@@ -3,6 +3,8 @@
  * table that the loader (`config.ts`) and `--help` both read.
  */
 
+import { INGEST_LIMIT_ACTIONS, type IngestLimitAction } from './streams/ingest-limit';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface ServerConfig {
@@ -40,6 +42,10 @@ export interface ServerConfig {
   rtmpMaxHandshakes: number;
   /** Bytes all RTMP peers together may make the server hold; past it the largest holder is dropped. */
   rtmpMaxBufferedBytes: number;
+  /** Each publisher's sustained ingest bitrate limit, kbit/s (0: none). */
+  ingestMaxKbps: number;
+  /** What a publisher over `ingestMaxKbps` gets. */
+  ingestLimitAction: IngestLimitAction;
   /** Merged reads: a publishing RTMP socket is read at most once per round of this many ms (0: at once). */
   mergedReadMs: number;
   /** `Access-Control-Allow-Origin` on HLS responses. */
@@ -63,7 +69,7 @@ export interface ServerConfig {
   configFile: string | undefined;
 }
 
-export type Kind = 'port' | 'int' | 'number' | 'string' | 'bool' | 'list' | 'level' | 'path' | 'object';
+export type Kind = 'port' | 'int' | 'number' | 'string' | 'bool' | 'list' | 'level' | 'choice' | 'path' | 'object';
 
 export interface OptionSpec {
   key: keyof ServerConfig;
@@ -73,6 +79,8 @@ export interface OptionSpec {
   /** Inclusive bounds for numbers. */
   min?: number;
   max?: number;
+  /** The accepted values of a `choice`. */
+  choices?: readonly string[];
   description: string;
 }
 
@@ -97,6 +105,9 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   rtmpMaxConnectionsPerAddress: 32,
   rtmpMaxHandshakes: 100,
   rtmpMaxBufferedBytes: 256 * 1024 * 1024,
+  // Above what any platform asks of a publisher (4K60 HDR at 51 Mbit/s is the top of YouTube's table).
+  ingestMaxKbps: 60_000,
+  ingestLimitAction: 'disconnect',
   mergedReadMs: 0,
   corsOrigin: '*',
   streamQueueBytes: 8 * 1024 * 1024,
@@ -230,6 +241,23 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 1024 * 1024,
     max: 64 * 1024 * 1024 * 1024,
     description: 'memory all RTMP peers together may make the server hold; past it the largest holder is dropped',
+  },
+  {
+    key: 'ingestMaxKbps',
+    flag: '--ingest-max-kbps',
+    env: 'INGEST_MAX_KBPS',
+    kind: 'int',
+    min: 0,
+    max: 10_000_000,
+    description: "each publisher's sustained media bitrate limit in kbit/s, 5 s bursts allowed (0: none)",
+  },
+  {
+    key: 'ingestLimitAction',
+    flag: '--ingest-limit-action',
+    env: 'INGEST_LIMIT_ACTION',
+    kind: 'choice',
+    choices: INGEST_LIMIT_ACTIONS,
+    description: 'a publisher over --ingest-max-kbps: disconnect (onStatus error) or drop frames until it fits',
   },
   {
     key: 'mergedReadMs',

@@ -63,6 +63,13 @@ function convert(spec: OptionSpec, raw: unknown, where: string): unknown {
       }
       return raw;
     }
+    case 'choice': {
+      const choices = spec.choices ?? [];
+      if (typeof raw !== 'string' || !choices.includes(raw)) {
+        throw new ConfigError(`invalid ${name}: ${show} is not one of ${choices.join(', ')}`);
+      }
+      return raw;
+    }
     case 'list': {
       const list = Array.isArray(raw)
         ? raw

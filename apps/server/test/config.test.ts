@@ -87,6 +87,19 @@ describe('loadConfig', () => {
     expect(fail(['--merged-read-ms', '-1'])).toMatch(/--merged-read-ms/);
   });
 
+  it('ingest bitrate limit: 60 Mbit/s and disconnect by default, 0 turns it off, the action is one of two', () => {
+    expect(load()).toMatchObject({ ingestMaxKbps: 60_000, ingestLimitAction: 'disconnect' });
+    expect(load(['--ingest-max-kbps', '0', '--ingest-limit-action', 'drop'])).toMatchObject({
+      ingestMaxKbps: 0,
+      ingestLimitAction: 'drop',
+    });
+    expect(load([], { INGEST_LIMIT_ACTION: 'drop' }).ingestLimitAction).toBe('drop');
+    expect(fail(['--ingest-limit-action', 'throttle'])).toBe(
+      'invalid --ingest-limit-action (flag): "throttle" is not one of drop, disconnect',
+    );
+    expect(fail(['--ingest-max-kbps', '-5'])).toMatch(/--ingest-max-kbps/);
+  });
+
   it('names the environment variable of a bad env value', () => {
     expect(fail([], { RTMP_PORT: '70000' })).toMatch(/env RTMP_PORT/);
   });

@@ -138,6 +138,46 @@ describe('publishing', () => {
   });
 });
 
+describe('usernames that differ only in case', () => {
+  it('are refused while the other exists (live, in its grace), with or without takeover; HTTP stays exact', async () => {
+    for (const takeover of [false, true]) {
+      make({ takeover });
+      const s1 = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c1') });
+      start(s1);
+      const err = await manager
+        .publish({ username: 'Alice', app: 'a', publisher: new FakePublisher('c2') })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'case_collision', status: 'NetStream.Publish.BadName' });
+      expect((err as PublishRefusal).description).toBe('"Alice" differs only in case from the existing stream "alice"');
+      expect(made).toHaveLength(1);
+      expect(manager.get('Alice')).toBeUndefined();
+      expect(manager.hls('ALICE')).toBeUndefined();
+      expect(manager.get('alice')?.state).toBe('live');
+      s1.end('disconnect');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(manager.get('alice')?.state).toBe('reconnecting');
+      await expect(
+        manager.publish({ username: 'ALICE', app: 'a', publisher: new FakePublisher('c3') }),
+      ).rejects.toMatchObject({ code: 'case_collision' });
+      expect(manager.get('alice')?.state).toBe('reconnecting');
+    }
+  });
+
+  it('are accepted once the other stream is gone, under the new case', async () => {
+    make();
+    const s1 = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c1') });
+    start(s1);
+    s1.end('disconnect');
+    await vi.advanceTimersByTimeAsync(5000 + 2000 + 100);
+    expect(manager.get('alice')).toBeUndefined();
+    const s2 = await manager.publish({ username: 'Alice', app: 'a', publisher: new FakePublisher('c2') });
+    start(s2);
+    expect(manager.get('Alice')?.state).toBe('live');
+    expect(manager.get('alice')).toBeUndefined();
+    expect(made.at(-1)?.producer.dir).toBe('/srv/hls/Alice');
+  });
+});
+
 describe('reconnect grace and ending', () => {
   it('keeps the stream through the grace; a returning publisher continues the same output', async () => {
     make();
@@ -344,13 +384,13 @@ describe('viewers', () => {
     const now = { t: 0 };
     make({ now: () => now.t });
     await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c1') });
-    manager.hls('alice')?.noteViewer('v1');
-    manager.hls('alice')?.noteViewer('v2');
-    manager.hls('alice')?.noteViewer('v1');
+    manager.hls('alice')?.noteViewer('127.0.0.1', 'v1');
+    manager.hls('alice')?.noteViewer('127.0.0.1', 'v2');
+    manager.hls('alice')?.noteViewer('127.0.0.1', 'v1');
     expect(manager.hls('nobody')).toBeUndefined();
     expect(manager.get('alice')?.viewers).toBe(2);
     now.t += 31_000;
-    manager.hls('alice')?.noteViewer('v3');
+    manager.hls('alice')?.noteViewer('127.0.0.1', 'v3');
     expect(manager.get('alice')?.viewers).toBe(1);
   });
 });

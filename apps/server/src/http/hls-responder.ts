@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { PLAYLIST_CONTENT_TYPE, SEGMENT_CONTENT_TYPE } from '../hls/names';
 import { resolveInsideRoot } from '../storage/safe-file';
 import type { HlsSource, StreamRegistry } from '../streams/registry';
+import { addressGroup } from '../streams/viewers';
 import { HttpError } from './errors';
 import type { CachedSegment, SegmentCache } from './segment-cache';
 import { classifyStreamFile } from './stream-path';
@@ -57,15 +58,18 @@ export interface HlsResponderOptions {
 }
 
 /** Last viewer key per connection: a keep-alive player sends the same address and agent every time. */
-const socketViewerKeys = new WeakMap<Socket, { ip: string; ua: string; key: string }>();
+const socketViewers = new WeakMap<Socket, { ip: string; ua: string; group: string; key: string }>();
 
-function viewerKey(req: HlsRequest): string {
+/** Counts the request's viewer: its address group and a key for address and agent. */
+function noteViewer(source: HlsSource, req: HlsRequest): void {
   const ua = req.headers['user-agent'] ?? '';
-  const memo = req.socket === undefined ? undefined : socketViewerKeys.get(req.socket);
-  if (memo !== undefined && memo.ip === req.ip && memo.ua === ua) return memo.key;
-  const key = createHash('sha256').update(`${req.ip}\n${ua}`).digest('hex').slice(0, VIEWER_KEY_HEX_LENGTH);
-  if (req.socket !== undefined) socketViewerKeys.set(req.socket, { ip: req.ip, ua, key });
-  return key;
+  let v = req.socket === undefined ? undefined : socketViewers.get(req.socket);
+  if (v === undefined || v.ip !== req.ip || v.ua !== ua) {
+    const key = createHash('sha256').update(`${req.ip}\n${ua}`).digest('hex').slice(0, VIEWER_KEY_HEX_LENGTH);
+    v = { ip: req.ip, ua, group: addressGroup(req.ip), key };
+    if (req.socket !== undefined) socketViewers.set(req.socket, v);
+  }
+  source.noteViewer(v.group, v.key);
 }
 
 export class HlsResponder {
@@ -142,7 +146,7 @@ export class HlsResponder {
     if (resolved === 'missing' || source.playlist.lookup(target.file) === undefined) {
       throw new HttpError('ERR_HTTP_NOT_FOUND', 'no such segment');
     }
-    source.noteViewer(viewerKey(req));
+    noteViewer(source, req);
     const headers = [
       ...this.commonHeaders,
       ...['content-type', SEGMENT_CONTENT_TYPE, 'cache-control', SEGMENT_CACHE_CONTROL],
@@ -163,7 +167,7 @@ export class HlsResponder {
       ];
       this.playlistHeaders.set(body, headers);
     }
-    source.noteViewer(viewerKey(req));
+    noteViewer(source, req);
     return { status: 200, headers, body };
   }
 
@@ -177,7 +181,7 @@ export class HlsResponder {
       ];
       this.segmentHeaders.set(held, headers);
     }
-    source.noteViewer(viewerKey(req));
+    noteViewer(source, req);
     return { status: 200, headers, body: held.body };
   }
 }

@@ -40,6 +40,7 @@ export type LimitName =
   | 'rtmp_idle_timeout'
   | 'rtmp_write_buffer'
   | 'rtmp_message_limits'
+  | 'ingest_bitrate'
   | 'auth_failure_rate'
   | 'auth_check_queue';
 

@@ -13,7 +13,7 @@ import { ViewerTracker } from './viewers';
 
 /** A publish the stream will not take. `status`/`description` go to the client. */
 export class PublishRefusal extends Error {
-  readonly code: 'duplicate' | 'codec' | 'shutdown';
+  readonly code: 'duplicate' | 'case_collision' | 'codec' | 'shutdown';
   readonly status: string;
   readonly description: string;
   constructor(code: PublishRefusal['code'], status: string, description: string) {
@@ -89,8 +89,8 @@ export class LiveStream implements HlsSource {
     return this.pipeline.playlist;
   }
 
-  noteViewer(viewerKey: string): void {
-    this.viewers.note(viewerKey);
+  noteViewer(addressGroup: string, key: string): void {
+    this.viewers.note(addressGroup, key);
   }
 
   private apply(event: LifecycleEvent): LifecycleAction {

@@ -7,11 +7,13 @@
  */
 import type { AudioCodecInfo, FlvStreamState, FlvTag, TagRole, VideoCodecInfo } from '@org/flv';
 import type { LivePlaylist, SegmentReport } from '../hls/live-playlist';
+import { LogLimiter } from '../log-limiter';
 import type { Logger } from '../logger';
 import type { SegmentProducer, SegmentProducerEvents } from '../output/segment-producer';
 import type { StreamFiles } from '../storage/stream-dir';
 import { BitrateMeter } from './bitrate';
 import { type CodecRefusal, codecSummary } from './codec-admission';
+import { type IngestLimitOptions, IngestRateLimit } from './ingest-limit';
 import { type PublisherHandle, PublisherSession, PublishStatus, type SessionSink } from './publisher-session';
 import type { StreamCodecInfo } from './registry';
 
@@ -20,6 +22,8 @@ export interface StreamCounters {
   droppedFrames?(n: number): void;
   ffmpegRestarts?(n: number): void;
   segmentsOverTarget?(n: number): void;
+  /** A publisher went over its ingest bitrate limit (one per episode). */
+  ingestLimitTrips?(n: number): void;
 }
 
 export interface PipelineOptions {
@@ -29,6 +33,8 @@ export interface PipelineOptions {
   createProducer(events: SegmentProducerEvents): SegmentProducer;
   /** Version number of the FFmpeg in use: decides which codecs are admitted. */
   ffmpegVersion: string;
+  /** Each publisher's ingest bitrate limit; none without it. */
+  ingestLimit?: IngestLimitOptions | undefined;
   logger: Logger;
   counters?: StreamCounters;
   now: () => number;
@@ -45,6 +51,8 @@ export class StreamPipeline implements SessionSink {
   private dirReady: Promise<void> | undefined;
   private codecsFrom: { v: VideoCodecInfo | undefined; a: AudioCodecInfo | undefined } | undefined;
   private warnedOverTarget = false;
+  /** A publisher can go over and back under its limit every second: one line per 10 s at most. */
+  private readonly limitLog = new LogLimiter(1);
   codecs: StreamCodecInfo = {};
   /** Last media message from the current publisher (or its publish), ms. */
   lastMediaAt: number;
@@ -101,7 +109,8 @@ export class StreamPipeline implements SessionSink {
   /** A publisher takes the stream; `onLeave` hears once when it goes (not when it is let go). */
   attach(publisher: PublisherHandle, onLeave: (reason: string) => void): PublisherSession {
     this.letGo();
-    const session = new PublisherSession(this.o.username, publisher, this.o.ffmpegVersion, this);
+    const limit = this.o.ingestLimit ? new IngestRateLimit(this.o.ingestLimit, this.o.now) : undefined;
+    const session = new PublisherSession(this.o.username, publisher, this.o.ffmpegVersion, this, limit);
     this.session = session;
     this.onLeave = onLeave;
     this.lastMediaAt = this.o.now();
@@ -155,6 +164,34 @@ export class StreamPipeline implements SessionSink {
       description: `codec ${label} (${info.codec}) refused: ${reason}`,
     });
     this.left(session, `codec ${label} refused`);
+  }
+
+  overLimit(session: PublisherSession, limit: IngestRateLimit): void {
+    this.o.counters?.ingestLimitTrips?.(1);
+    const limitKbps = Math.round(limit.maxBitsPerSecond / 1000);
+    const fields = {
+      conn: session.publisher.id,
+      limitKbps,
+      bitrateKbps: Math.round(this.bitrate.bitsPerSecond(0) / 1000),
+    };
+    if (limit.action === 'drop') {
+      const dropped = session.droppedOverLimit;
+      this.limitLog.log(
+        this.o.logger,
+        'warn',
+        'drop',
+        { ...fields, dropped },
+        'publisher over its ingest bitrate limit: dropping frames',
+      );
+      return;
+    }
+    this.o.logger.warn(fields, 'disconnecting the publisher: over its ingest bitrate limit');
+    session.deactivate();
+    session.publisher.disconnect('over the ingest bitrate limit', {
+      code: PublishStatus.Rejected,
+      description: `ingest bitrate over the limit of ${limitKbps} kbit/s`,
+    });
+    this.left(session, 'over the ingest bitrate limit');
   }
 
   left(session: PublisherSession, reason: string): void {

@@ -1,11 +1,12 @@
 /**
  * One publisher's run on a stream: its `@org/flv` state (metadata, sequence headers, codecs), its
- * codec admission, and the order in which its messages reach the pipeline. Stale once replaced or
- * ended: later calls are ignored.
+ * codec admission, its ingest bitrate limit, and the order in which its messages reach the
+ * pipeline. Stale once replaced or ended: later calls are ignored.
  */
 import { FlvStreamState, type FlvTag, type TagRole, TagType } from '@org/flv';
 import type { AmfValue } from '@org/rtmp';
 import { CodecAdmission, type CodecRefusal } from './codec-admission';
+import type { IngestRateLimit } from './ingest-limit';
 
 /** onStatus codes a publish is refused or ended with. */
 export const PublishStatus = {
@@ -43,6 +44,11 @@ export interface SessionSink {
   admitted(flv: FlvStreamState): void;
   /** A media message the producer may take; `opening` for the publisher's first frame. */
   media(tag: FlvTag, role: TagRole, flv: FlvStreamState, opening: boolean): void;
+  /**
+   * `session` went over its ingest bitrate limit (once per episode: until a frame fits again).
+   * With the `disconnect` action the sink ends the session; with `drop` frames are dropped.
+   */
+  overLimit(session: PublisherSession, limit: IngestRateLimit): void;
   /** The codec of `session` is refused; the session has stopped. */
   refused(session: PublisherSession, refusal: CodecRefusal): void;
   /** The publisher is gone. */
@@ -54,14 +60,25 @@ export class PublisherSession implements PublishSession {
   private readonly admission: CodecAdmission;
   private opened = false;
   private active = true;
+  /** Over the limit since the last frame that fitted. */
+  private overLimit = false;
+  /** A video frame was dropped: inter frames are useless until the next keyframe. */
+  private videoGap = false;
+  private dropped = 0;
 
   constructor(
     readonly username: string,
     readonly publisher: PublisherHandle,
     ffmpegVersion: string,
     private readonly sink: SessionSink,
+    private readonly limit?: IngestRateLimit,
   ) {
     this.admission = new CodecAdmission(ffmpegVersion);
+  }
+
+  /** Frames dropped by the ingest bitrate limit. */
+  get droppedOverLimit(): number {
+    return this.dropped;
   }
 
   /** False once the session ended or was let go. */
@@ -102,9 +119,32 @@ export class PublisherSession implements PublishSession {
     // The producer starts at the first frame: by then metadata and sequence headers (the primer)
     // are known and the codecs were admitted, so a refused codec never starts anything.
     if (!this.opened && !isFrame) return;
+    if (isFrame && this.limit !== undefined && !this.withinLimit(this.limit, tag, role)) return;
     const opening = !this.opened;
     this.opened = true;
     this.sink.media(tag, role, this.flv, opening);
+  }
+
+  /** Charges a frame to the limit; false when it is dropped (or the session was ended for it). */
+  private withinLimit(limit: IngestRateLimit, tag: FlvTag, role: TagRole): boolean {
+    const video = tag.type === TagType.Video;
+    if (video && this.videoGap && role !== 'video-keyframe') {
+      this.dropped++;
+      return false;
+    }
+    if (limit.admit(tag.payload.length)) {
+      this.overLimit = false;
+      if (video) this.videoGap = false;
+      return true;
+    }
+    if (!this.overLimit) {
+      this.overLimit = true;
+      this.sink.overLimit(this, limit);
+    }
+    if (!this.active) return false;
+    this.dropped++;
+    if (video) this.videoGap = true;
+    return false;
   }
 
   end(reason: string): void {

@@ -44,8 +44,11 @@ export interface HlsSource {
   readonly dir: string;
   /** The playlist players see; also says which segments may be served. */
   readonly playlist: LivePlaylist;
-  /** Counts a viewer (called on each playlist or segment request that is answered). */
-  noteViewer(viewerKey: string): void;
+  /**
+   * Counts a viewer (called on each playlist or segment request that is answered): `key` tells
+   * viewers apart, `addressGroup` the unit one client holds (an IPv4 address, an IPv6 /64: `addressGroup()` in viewers.ts).
+   */
+  noteViewer(addressGroup: string, key: string): void;
 }
 
 export interface StreamRegistry {

@@ -3,6 +3,11 @@
  * and forgotten once it is gone. Routes each publish to its username's stream (one publisher per
  * username, takeover, reconnect; see `lifecycle.ts`), answers the HTTP layer's questions
  * ({@link StreamRegistry}) and shuts every stream down in order.
+ *
+ * Usernames that differ only in case are one name to the manager: a publish as `Alice` while
+ * `alice` exists (live, in its grace or ending) is refused. Two such streams would share a
+ * directory on a case-insensitive file system, and to a person they are the same channel; the
+ * HTTP side stays exact (`/stream/alice/…` only), so a refused variant never shadows the live one.
  */
 import { join } from 'node:path';
 import { LivePlaylist } from '../hls/live-playlist';
@@ -10,6 +15,7 @@ import type { Logger } from '../logger';
 import type { SegmentProducer, SegmentProducerEvents } from '../output/segment-producer';
 import { StreamDir, type StreamFiles } from '../storage/stream-dir';
 import { ffmpegVersionNumber } from './codec-admission';
+import type { IngestLimitOptions } from './ingest-limit';
 import { LiveStream, PublishRefusal, type PublishRequest } from './live-stream';
 import { type StreamCounters, StreamPipeline } from './pipeline';
 import { type PublishSession, PublishStatus } from './publisher-session';
@@ -36,6 +42,8 @@ export interface StreamManagerOptions {
   hlsListSize: number;
   /** The FFmpeg in use (its `-version` line or number): decides which codecs are admitted. */
   ffmpegVersion: string;
+  /** Each publisher's ingest bitrate limit; none without it. */
+  ingestLimit?: IngestLimitOptions | undefined;
   logger: Logger;
   createProducer: ProducerFactory;
   /** Creates the handle on a stream's directory. Default: a {@link StreamDir}. */
@@ -52,6 +60,7 @@ const MAX_REMOVAL_WAITS = 3;
 
 export class StreamManager implements StreamRegistry {
   private readonly o: StreamManagerOptions;
+  /** Keyed by {@link foldUsername}; a stream keeps the case it was first published with. */
   private readonly streams = new Map<string, LiveStream>();
   private readonly now: () => number;
   private readonly ffmpegVersion: string;
@@ -70,6 +79,14 @@ export class StreamManager implements StreamRegistry {
   async publish(req: PublishRequest): Promise<PublishSession> {
     const o = { takeover: this.o.takeover, shuttingDown: this.shuttingDown };
     for (let i = 0; i <= MAX_REMOVAL_WAITS; i++) {
+      const other = this.streams.get(foldUsername(req.username));
+      if (other !== undefined && other.username !== req.username) {
+        throw new PublishRefusal(
+          'case_collision',
+          PublishStatus.BadName,
+          `"${req.username}" differs only in case from the existing stream "${other.username}"`,
+        );
+      }
       const existing = this.current(req.username);
       const stream = existing ?? this.create(req.username);
       const outcome = stream.publish(req, { ...o, shuttingDown: this.shuttingDown });
@@ -81,8 +98,8 @@ export class StreamManager implements StreamRegistry {
 
   /** The username's stream, unless it is gone. */
   private current(username: string): LiveStream | undefined {
-    const s = this.streams.get(username);
-    return s === undefined || s.state === 'none' ? undefined : s;
+    const s = this.streams.get(foldUsername(username));
+    return s === undefined || s.state === 'none' || s.username !== username ? undefined : s;
   }
 
   private create(username: string): LiveStream {
@@ -102,6 +119,7 @@ export class StreamManager implements StreamRegistry {
       playlist,
       createProducer: (events) => o.createProducer(path, events, log),
       ffmpegVersion: this.ffmpegVersion,
+      ingestLimit: o.ingestLimit,
       logger: log,
       ...(o.counters ? { counters: o.counters } : {}),
       now: this.now,
@@ -115,10 +133,11 @@ export class StreamManager implements StreamRegistry {
       stalePublisherMs: o.stalePublisherMs ?? DEFAULT_STALE_PUBLISHER_MS,
       now: this.now,
     });
-    this.streams.set(username, stream);
+    const key = foldUsername(username);
+    this.streams.set(key, stream);
     void stream.gone.then(() => {
       // At shutdown the ended streams stay listed until the process exits.
-      if (!this.shuttingDown && this.streams.get(username) === stream) this.streams.delete(username);
+      if (!this.shuttingDown && this.streams.get(key) === stream) this.streams.delete(key);
     });
     return stream;
   }
@@ -162,4 +181,9 @@ export class StreamManager implements StreamRegistry {
   killAll(): void {
     for (const s of this.streams.values()) s.killNow();
   }
+}
+
+/** The form usernames are compared in: Unicode lower case (locale-independent in JavaScript). */
+export function foldUsername(username: string): string {
+  return username.toLowerCase();
 }

@@ -1,24 +1,64 @@
 /**
  * Who is watching a stream: distinct viewer keys (a hash of address and user agent, made by the
- * HTTP layer) seen within the last {@link VIEWER_TTL_MS}. Memory is bounded whatever clients send.
+ * HTTP layer) seen within the last {@link VIEWER_TTL_MS}. Memory is bounded whatever clients send,
+ * and one client cannot inflate the count: a user agent is free text, so one address (an IPv6 /64,
+ * what one subscriber is given) counts as at most {@link MAX_VIEWERS_PER_ADDRESS} viewers — enough
+ * for a household behind one NAT, useless for a script that varies its agent.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 
 /** Viewers count as current this long after their last request. */
 export const VIEWER_TTL_MS = 30_000;
 /** Most viewer keys remembered per stream. */
 export const MAX_VIEWER_KEYS = 10_000;
+/** Most distinct viewers one address group counts as. */
+export const MAX_VIEWERS_PER_ADDRESS = 4;
+
+const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+
+/**
+ * The unit one client controls: an IPv4 address (IPv4-mapped IPv6 included), or the /64 prefix of
+ * an IPv6 address. Anything else (no address: a test seam) is its own group.
+ */
+export function addressGroup(ip: string): string {
+  const mapped = IPV4_MAPPED.exec(ip);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  if (isIPv4(ip) || !isIPv6(ip)) return ip;
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+interface Seen {
+  at: number;
+  group: string;
+}
 
 export class ViewerTracker {
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new Map<string, Seen>();
+  private readonly perGroup = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** A request from `key` (a playlist or segment fetch). */
-  note(key: string): void {
+  /** A request from viewer `key` whose address is in `group` (a playlist or segment fetch). */
+  note(group: string, key: string): void {
     const t = this.now();
-    if (!this.seen.has(key) && this.seen.size >= MAX_VIEWER_KEYS) this.prune(t);
-    if (this.seen.size >= MAX_VIEWER_KEYS && !this.seen.has(key)) return;
-    this.seen.set(key, t);
+    const known = this.seen.get(key);
+    if (known !== undefined) {
+      known.at = t;
+      return;
+    }
+    if (this.seen.size >= MAX_VIEWER_KEYS || (this.perGroup.get(group) ?? 0) >= MAX_VIEWERS_PER_ADDRESS) {
+      this.prune(t);
+    }
+    if (this.seen.size >= MAX_VIEWER_KEYS || (this.perGroup.get(group) ?? 0) >= MAX_VIEWERS_PER_ADDRESS) return;
+    this.seen.set(key, { at: t, group });
+    this.perGroup.set(group, (this.perGroup.get(group) ?? 0) + 1);
   }
 
   /** Distinct viewers seen within the TTL. */
@@ -28,6 +68,12 @@ export class ViewerTracker {
   }
 
   private prune(t: number): void {
-    for (const [k, at] of this.seen) if (t - at > VIEWER_TTL_MS) this.seen.delete(k);
+    for (const [k, s] of this.seen) {
+      if (t - s.at <= VIEWER_TTL_MS) continue;
+      this.seen.delete(k);
+      const left = (this.perGroup.get(s.group) ?? 1) - 1;
+      if (left > 0) this.perGroup.set(s.group, left);
+      else this.perGroup.delete(s.group);
+    }
   }
 }

@@ -49,7 +49,7 @@ export class FakeRegistry implements StreamRegistry {
       username: info.username,
       dir: info.dir,
       playlist,
-      noteViewer: (key) => {
+      noteViewer: (_group, key) => {
         this.viewers.push([info.username, key]);
       },
     };
