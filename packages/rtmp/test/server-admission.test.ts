@@ -178,8 +178,9 @@ describe('memory budget (maxBufferedBytes)', () => {
 });
 
 describe('replies and a peer that reads them, or not', () => {
+  // These are about write backpressure alone: the control budget (below) is off.
   it('is no longer read, so what it sends waits in its own buffers; it ends by the idle timeout', async () => {
-    const { port, server, conns, closes } = await start({ idleTimeout: 1500 });
+    const { port, server, conns, closes } = await start({ idleTimeout: 1500, maxControlBytesPerSecond: 0 });
     const c = raw(port);
     c.write(handshakeAndConnect());
     await waitFor(() => c.received.length > 3073, 5_000, 'connect reply');
@@ -200,7 +201,7 @@ describe('replies and a peer that reads them, or not', () => {
   }, 15_000);
 
   it('with replies beyond maxPendingWriteBytes in one go, closes with ERR_RTMP_WRITE_BUFFER_FULL', async () => {
-    const { port, closes, conns } = await start({ maxPendingWriteBytes: 1024 });
+    const { port, closes, conns } = await start({ maxPendingWriteBytes: 1024, maxControlBytesPerSecond: 0 });
     const c = raw(port);
     c.write(handshakeAndConnect());
     await waitFor(() => c.received.length > 3073, 5_000, 'connect reply');
@@ -215,7 +216,7 @@ describe('replies and a peer that reads them, or not', () => {
   }, 15_000);
 
   it('a reading peer flooding pings is answered at its own pace, not closed, not buffered for', async () => {
-    const { port, server, closes } = await start();
+    const { port, server, closes } = await start({ maxControlBytesPerSecond: 0 });
     const c = raw(port);
     c.write(handshakeAndConnect());
     await waitFor(() => c.received.length > 3073, 5_000, 'connect reply');
@@ -235,7 +236,7 @@ describe('replies and a peer that reads them, or not', () => {
   }, 15_000);
 
   it('a peer that reads gets an answer to every ping of a flood', async () => {
-    const { port } = await start();
+    const { port } = await start({ maxControlBytesPerSecond: 0 });
     const c = raw(port);
     c.write(handshakeAndConnect());
     await waitFor(() => c.received.length > 3073, 5_000, 'connect reply');
@@ -243,5 +244,52 @@ describe('replies and a peer that reads them, or not', () => {
     await waitFor(() => c.received.includes(pingResponse(19_999)), 10_000, 'the last ping response');
     expect(c.received.includes(pingResponse(0))).toBe(true);
     expect(c.received.includes(pingResponse(10_000))).toBe(true);
+  }, 15_000);
+});
+
+describe('control budget (maxControlBytesPerSecond)', () => {
+  it('reads a ping flood no faster than the budget refills; the peer is throttled, not closed; others are served', async () => {
+    const perSecond = 64 * 1024;
+    const { port, conns, closes } = await start({ maxControlBytesPerSecond: perSecond });
+    const c = raw(port);
+    c.write(handshakeAndConnect());
+    await waitFor(() => c.received.length > 3073, 5_000, 'connect reply');
+    const throttles: number[] = [];
+    conns[0]!.on('throttle', (ms) => throttles.push(ms));
+    const costBefore = conns[0]!.session.controlCost;
+    // 40 batches of 5000 pings (3.6 MB, 200 000 pings) over 2 s.
+    const started = Date.now();
+    for (let i = 0; i < 40; i++) {
+      c.write(pings(i * 5000, 5000));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    const handled = (conns[0]!.session.controlCost - costBefore) / 70; // 64 + a 6-byte payload each
+    // What the budget lets through: 4 s of it at once, its refill meanwhile, and what the socket had
+    // read before it paused (a few reads of ~3600 pings). Without the budget: all 200 000.
+    const allowed = (perSecond * (4 + elapsed)) / 70 + 20_000;
+    expect(handled).toBeGreaterThan(1000);
+    expect(handled).toBeLessThan(allowed);
+    expect(c.received.length).toBeGreaterThan(3073 + 1000 * 7); // and they were answered
+    expect(throttles.length).toBeGreaterThan(0);
+    expect(closes.size).toBe(0);
+    // Another peer meanwhile: its connect is answered at once.
+    const other = raw(port, '127.0.0.2');
+    const t0 = Date.now();
+    other.write(handshakeAndConnect());
+    await waitFor(() => other.received.length > 3073, 2_000, 'the other connect reply');
+    expect(Date.now() - t0).toBeLessThan(1000);
+  }, 15_000);
+
+  it('counts only non-media messages: a publisher sending media at speed is never throttled', async () => {
+    const { port, conns } = await start({ maxControlBytesPerSecond: 1024 });
+    const throttles: number[] = [];
+    const client = await connectClient(port);
+    conns[0]!.on('throttle', (ms) => throttles.push(ms));
+    await client.publish('s');
+    const frame = new Uint8Array(4000).fill(0x27, 0, 1);
+    for (let i = 0; i < 500; i++) client.sendVideo(i, frame);
+    await waitFor(() => conns[0]!.bytesIn > 1_900_000, 5_000, 'the media');
+    expect(throttles).toEqual([]);
   }, 15_000);
 });

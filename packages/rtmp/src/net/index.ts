@@ -1,4 +1,5 @@
 export type { DropReason, EvictReason } from './connection-table';
+export { DEFAULT_MAX_CONTROL_BYTES_PER_SECOND } from './control-budget';
 export { type ConnectionLimits, RtmpConnection, type RtmpConnectionEvents } from './rtmp-connection';
 export {
   createRtmpServer,

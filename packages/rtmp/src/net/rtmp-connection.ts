@@ -9,13 +9,17 @@ import { concatBytes } from '../bytes';
 import { RtmpError, RtmpProtocolError } from '../errors';
 import type { RtmpSession } from '../session';
 import type { RtmpSessionEvents } from '../session/types';
+import { ControlBudget } from './control-budget';
 import { type MergedReader, MergeGate, type ReadMerger } from './read-merger';
 
 /** Events of {@link RtmpConnection}: the session's application events. */
 export type RtmpConnectionEvents = Pick<
   RtmpSessionEvents,
   'connect' | 'publish' | 'metadata' | 'data-message' | 'audio' | 'video' | 'unpublish' | 'close'
->;
+> & {
+  /** The peer spent its control budget: it is not read for `waitMs` (once per episode). */
+  throttle: [waitMs: number];
+};
 
 /** Timing and buffering limits of one connection (resolved server options). */
 export interface ConnectionLimits {
@@ -24,6 +28,8 @@ export interface ConnectionLimits {
   publishTimeout: number;
   maxPendingWriteBytes: number;
   closeTimeout: number;
+  /** Refill of the peer's control budget ({@link ControlBudget}); 0: unbounded. */
+  maxControlBytesPerSecond: number;
 }
 
 const REEMITTED = ['connect', 'publish', 'metadata', 'data-message', 'audio', 'video', 'unpublish'] as const;
@@ -43,6 +49,9 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
   private readonly socket: Socket;
   private readonly limits: ConnectionLimits;
   private handshakeTimer: NodeJS.Timeout | null = null;
+  private readonly controlBudget: ControlBudget | null;
+  private controlCharged = 0;
+  private throttleTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
   private publishTimer: NodeJS.Timeout | null = null;
@@ -85,6 +94,8 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    const perSecond = limits.maxControlBytesPerSecond;
+    this.controlBudget = perSecond > 0 ? new ControlBudget(perSecond, Date.now()) : null;
 
     socket.setNoDelay(true);
     this.followSession(session);
@@ -142,6 +153,7 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
       this.lastReadAt = Date.now();
       session.feed(buf);
       this.onHeldChange?.(this);
+      this.chargeControl(session.controlCost);
       // Publishing: stop reading until the merger's round ends, when the gate allows, so that what
       // the encoder sends meanwhile waits in the kernel and comes in one read.
       if (gate !== null && session.state === 'publishing') {
@@ -249,9 +261,26 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
     }
   }
 
+  /** Charges what the last read's non-media messages cost; past the budget, stops reading a while. */
+  private chargeControl(total: number): void {
+    const cost = total - this.controlCharged;
+    if (cost === 0 || this.controlBudget === null) return;
+    this.controlCharged = total;
+    const waitMs = this.controlBudget.charge(cost, this.lastReadAt);
+    if (waitMs === 0 || this.throttleTimer !== null || this.socket.destroyed) return;
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = null;
+      this.lastReadAt = Date.now(); // time spent throttled is not idle time
+      this.updateReading();
+    }, waitMs);
+    this.updateReading();
+    this.emit('throttle', waitMs);
+  }
+
   private updateReading(): void {
     if (this.socket.destroyed) return;
-    if (this.appPaused || this.sessionPaused || this.mergeWaiting || this.writePaused) this.socket.pause();
+    const throttled = this.throttleTimer !== null;
+    if (this.appPaused || this.sessionPaused || this.mergeWaiting || this.writePaused || throttled) this.socket.pause();
     else this.socket.resume();
   }
 
@@ -276,7 +305,7 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
   private armIdleTimer(ms: number): void {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (this.appPaused || this.sessionPaused) {
+      if (this.appPaused || this.sessionPaused || this.throttleTimer !== null) {
         this.armIdleTimer(this.limits.idleTimeout);
         return;
       }
@@ -319,7 +348,9 @@ export class RtmpConnection extends EventEmitter<RtmpConnectionEvents> implement
     this.clearPublishTimer();
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+    if (this.throttleTimer !== null) clearTimeout(this.throttleTimer);
     this.idleTimer = null;
     this.closeTimer = null;
+    this.throttleTimer = null;
   }
 }

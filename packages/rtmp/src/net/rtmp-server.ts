@@ -8,6 +8,7 @@ import { RtmpError } from '../errors';
 import { DEFAULT_PAYLOAD_SLAB_SIZE, integerOption } from '../options';
 import { type ConnectInfo, type PublishInfo, RtmpSession, type RtmpSessionOptions } from '../session';
 import { type AdmissionLimits, ConnectionTable, type DropReason, type EvictReason } from './connection-table';
+import { DEFAULT_MAX_CONTROL_BYTES_PER_SECOND } from './control-budget';
 import { ReadMerger } from './read-merger';
 import { type ConnectionLimits, RtmpConnection } from './rtmp-connection';
 
@@ -71,6 +72,13 @@ export interface RtmpServerOptions extends Omit<RtmpSessionOptions, 'onConnect' 
    * past it the connection holding the most is closed (`ERR_RTMP_MEMORY_BUDGET`). @default 268435456
    */
   maxBufferedBytes?: number;
+  /**
+   * Refill rate of each peer's control budget: what its messages other than audio and video may
+   * cost per second (payload bytes plus 64 per message; 4 s of it may be spent at once). Past it the
+   * peer is not read until the budget refills (event `'throttle'` on the connection). 0 disables.
+   * @default 65536
+   */
+  maxControlBytesPerSecond?: number;
   /** Bytes allowed to wait in a socket's write buffer; more closes with `ERR_RTMP_WRITE_BUFFER_FULL`. @default 1048576 */
   maxPendingWriteBytes?: number;
   /** Milliseconds the peer gets to read our final bytes after a close before the socket is destroyed. @default 2000 */
@@ -125,6 +133,7 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
       publishTimeout,
       maxBufferedBytes,
       maxPendingWriteBytes,
+      maxControlBytesPerSecond,
       closeTimeout,
       mergedReadInterval,
       onConnect,
@@ -139,20 +148,14 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
         throw new RtmpError('ERR_RTMP_INVALID_OPTION', `options.${name} must be a function, got ${typeof hook}`);
       }
     }
-    const maxTimer = 0x7fffffff; // setTimeout's limit
-    this.limits = {
-      handshakeTimeout: integerOption('handshakeTimeout', handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT, 1, maxTimer),
-      idleTimeout: integerOption('idleTimeout', idleTimeout, DEFAULT_IDLE_TIMEOUT, 0, maxTimer),
-      publishTimeout: integerOption('publishTimeout', publishTimeout, DEFAULT_PUBLISH_TIMEOUT, 0, maxTimer),
-      maxPendingWriteBytes: integerOption(
-        'maxPendingWriteBytes',
-        maxPendingWriteBytes,
-        DEFAULT_MAX_PENDING_WRITE_BYTES,
-        1,
-        Number.MAX_SAFE_INTEGER,
-      ),
-      closeTimeout: integerOption('closeTimeout', closeTimeout, DEFAULT_CLOSE_TIMEOUT, 0, maxTimer),
-    };
+    this.limits = connectionLimits({
+      handshakeTimeout,
+      idleTimeout,
+      publishTimeout,
+      maxPendingWriteBytes,
+      maxControlBytesPerSecond,
+      closeTimeout,
+    });
     const admission: AdmissionLimits = {
       maxConnections: integerOption('maxConnections', maxConnections, DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
       maxConnectionsPerAddress: integerOption(
@@ -291,4 +294,44 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
  */
 export function createRtmpServer(options: RtmpServerOptions = {}): RtmpServer {
   return new RtmpServer(options);
+}
+
+/** The per-connection limits among the server options, validated. */
+function connectionLimits(o: {
+  handshakeTimeout: number | undefined;
+  idleTimeout: number | undefined;
+  publishTimeout: number | undefined;
+  maxPendingWriteBytes: number | undefined;
+  maxControlBytesPerSecond: number | undefined;
+  closeTimeout: number | undefined;
+}): ConnectionLimits {
+  const {
+    handshakeTimeout,
+    idleTimeout,
+    publishTimeout,
+    maxPendingWriteBytes,
+    maxControlBytesPerSecond,
+    closeTimeout,
+  } = o;
+  const maxTimer = 0x7fffffff; // setTimeout's limit
+  return {
+    handshakeTimeout: integerOption('handshakeTimeout', handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT, 1, maxTimer),
+    idleTimeout: integerOption('idleTimeout', idleTimeout, DEFAULT_IDLE_TIMEOUT, 0, maxTimer),
+    publishTimeout: integerOption('publishTimeout', publishTimeout, DEFAULT_PUBLISH_TIMEOUT, 0, maxTimer),
+    maxPendingWriteBytes: integerOption(
+      'maxPendingWriteBytes',
+      maxPendingWriteBytes,
+      DEFAULT_MAX_PENDING_WRITE_BYTES,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    closeTimeout: integerOption('closeTimeout', closeTimeout, DEFAULT_CLOSE_TIMEOUT, 0, maxTimer),
+    maxControlBytesPerSecond: integerOption(
+      'maxControlBytesPerSecond',
+      maxControlBytesPerSecond,
+      DEFAULT_MAX_CONTROL_BYTES_PER_SECOND,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+  };
 }

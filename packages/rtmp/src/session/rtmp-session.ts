@@ -5,7 +5,6 @@
  * wire-behaviour checklist §3–§6.
  */
 import { EventEmitter } from 'node:events';
-import { isAmfObject } from '../amf';
 import { ChunkDecoder, ChunkEncoder } from '../chunk';
 import { MessageType, type RtmpMessage, UserControlEvent } from '../constants';
 import { asRejection, errorText, isRtmpError, RtmpError, RtmpProtocolError } from '../errors';
@@ -20,7 +19,7 @@ import {
   splitAggregate,
   statusObject,
 } from '../protocol';
-import { readDataMessage } from './data-message';
+import { CONTROL_MESSAGE_COST, dataMessageEvent } from './data-message';
 import { startHook } from './hooks';
 import { PublishCommands } from './publish-commands';
 import { type ResolvedSessionOptions, resolveSessionOptions } from './session-options';
@@ -50,6 +49,7 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
   private _bytesIn = 0;
   private _bytesOut = 0;
   private _ignored = 0;
+  private _controlCost = 0;
   private outbox: Uint8Array[] = [];
   private queue: RtmpMessage[] = [];
   private queuedBytes = 0;
@@ -112,6 +112,11 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
    */
   get ignoredMessages(): number {
     return this._ignored;
+  }
+
+  /** Cost of the peer's non-media messages so far: payload bytes + {@link CONTROL_MESSAGE_COST} each. */
+  get controlCost(): number {
+    return this._controlCost;
   }
 
   /** Last Acknowledgement sequence number the peer sent (bytes it received, mod 2^32). */
@@ -322,6 +327,9 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
   // ---- messages -------------------------------------------------------------------------------
 
   private handleMessage(m: RtmpMessage): void {
+    if (m.type !== MessageType.Audio && m.type !== MessageType.Video && m.type !== MessageType.Aggregate) {
+      this._controlCost += CONTROL_MESSAGE_COST + m.payload.length;
+    }
     switch (m.type) {
       case MessageType.SetChunkSize:
       case MessageType.Abort:
@@ -380,17 +388,9 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
   }
 
   private handleData(type: number, streamId: number, timestamp: number, payload: Uint8Array): void {
-    const message = readDataMessage(type, payload, this.opts.amf);
-    if (message === null || !this.isPublishedStream(streamId)) {
-      this._ignored++;
-      return;
-    }
-    if (message.name === 'onMetaData') {
-      const data = message.values.find(isAmfObject);
-      if (data === undefined) this._ignored++;
-      else this.emit('metadata', data);
-      return;
-    }
-    this.emit('data-message', { streamId, timestamp, ...message });
+    const event = this.isPublishedStream(streamId) ? dataMessageEvent(type, payload, this.opts.amf) : null;
+    if (event === null) this._ignored++;
+    else if ('metadata' in event) this.emit('metadata', event.metadata);
+    else this.emit('data-message', { streamId, timestamp, ...event.message });
   }
 }
