@@ -61,6 +61,8 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       ingestLimitTrips: (n) => metrics.limitTripsTotal.inc({ limit: 'ingest_bitrate' }, n),
       droppedFrames: (n) => metrics.droppedFramesTotal.inc(n),
       ffmpegRestarts: (n) => metrics.ffmpegRestartsTotal.inc(n),
+      ffmpegStalls: (n) => metrics.ffmpegStallsTotal.inc(n),
+      segmentWriteErrors: (n) => metrics.segmentWriteErrorsTotal.inc(n),
       segmentsOverTarget: (n) => metrics.segmentsOverTargetTotal.inc(n),
     },
     createProducer: (dir, events, log) =>
@@ -71,6 +73,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
         hlsTime: config.hlsTime,
         maxQueuedBytes: config.streamQueueBytes,
         restart: { maxRestarts: config.ffmpegMaxRestarts, windowMs: config.ffmpegRestartWindowMs },
+        stallTimeoutMs: config.ffmpegStallTimeoutMs,
         logger: log,
       }),
   });
@@ -84,6 +87,8 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     metrics,
     ffmpegVersion: deps.ffmpeg.version,
     segmentCacheBytes: config.hlsCacheBytes,
+    maxConnections: config.httpMaxConnections,
+    maxConnectionsPerAddress: config.httpMaxConnectionsPerAddress,
   });
   const rtmp = createRtmpIngest({ config, logger: logger.child({ component: 'rtmp' }), manager, authorizer, metrics });
   const rtmpAddr = await rtmp.listen();

@@ -3,6 +3,8 @@
  * table that the loader (`config.ts`) and `--help` both read.
  */
 
+import { DEFAULT_FD_RESERVE } from './fd-budget';
+import { DEFAULT_HTTP_MAX_CONNECTIONS, DEFAULT_HTTP_MAX_CONNECTIONS_PER_ADDRESS } from './http/connection-limit';
 import { INGEST_LIMIT_ACTIONS, type IngestLimitAction } from './streams/ingest-limit';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -42,6 +44,12 @@ export interface ServerConfig {
   rtmpMaxHandshakes: number;
   /** Bytes all RTMP peers together may make the server hold; past it the largest holder is dropped. */
   rtmpMaxBufferedBytes: number;
+  /** Simultaneous HTTP connections (the longest-idle one makes room for a new one). */
+  httpMaxConnections: number;
+  /** Simultaneous HTTP connections from one address (its longest-idle one makes room). */
+  httpMaxConnectionsPerAddress: number;
+  /** Open files kept out of the connection caps' budget for the server's own use (see fd-budget.ts). */
+  fdReserve: number;
   /** Each publisher's sustained ingest bitrate limit, kbit/s (0: none). */
   ingestMaxKbps: number;
   /** What a publisher over `ingestMaxKbps` gets. */
@@ -58,6 +66,8 @@ export interface ServerConfig {
   ffmpegMaxRestarts: number;
   /** Sliding window of `ffmpegMaxRestarts`, ms. */
   ffmpegRestartWindowMs: number;
+  /** An FFmpeg that reports no segment this long after one was due, while fed, is restarted (0: never). */
+  ffmpegStallTimeoutMs: number;
   /** Most streams that get per-stream series in `/metrics` (the longest-live ones). */
   metricsMaxStreams: number;
   /** Explicit ffmpeg binary (else PATH, else the optional npm package). */
@@ -105,6 +115,9 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   rtmpMaxConnectionsPerAddress: 32,
   rtmpMaxHandshakes: 100,
   rtmpMaxBufferedBytes: 256 * 1024 * 1024,
+  httpMaxConnections: DEFAULT_HTTP_MAX_CONNECTIONS,
+  httpMaxConnectionsPerAddress: DEFAULT_HTTP_MAX_CONNECTIONS_PER_ADDRESS,
+  fdReserve: DEFAULT_FD_RESERVE,
   // Above what any platform asks of a publisher (4K60 HDR at 51 Mbit/s is the top of YouTube's table).
   ingestMaxKbps: 60_000,
   ingestLimitAction: 'disconnect',
@@ -114,6 +127,8 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   hlsCacheBytes: 256 * 1024 * 1024,
   ffmpegMaxRestarts: 5,
   ffmpegRestartWindowMs: 60_000,
+  // A few 1 s segments; FFmpeg lists a segment about a millisecond after the keyframe that cuts it.
+  ffmpegStallTimeoutMs: 5000,
   metricsMaxStreams: 100,
   ffmpegPath: undefined,
   logLevel: 'info',
@@ -243,6 +258,33 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'memory all RTMP peers together may make the server hold; past it the largest holder is dropped',
   },
   {
+    key: 'httpMaxConnections',
+    flag: '--http-max-connections',
+    env: 'HTTP_MAX_CONNECTIONS',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    description: 'simultaneous HTTP connections; when full, the longest-idle one makes room',
+  },
+  {
+    key: 'httpMaxConnectionsPerAddress',
+    flag: '--http-max-connections-per-address',
+    env: 'HTTP_MAX_CONNECTIONS_PER_ADDRESS',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    description: 'simultaneous HTTP connections from one IP address; when full, its longest-idle one makes room',
+  },
+  {
+    key: 'fdReserve',
+    flag: '--fd-reserve',
+    env: 'FD_RESERVE',
+    kind: 'int',
+    min: 16,
+    max: 1_000_000,
+    description: 'open files kept for the server itself; the connection caps are lowered to fit the rest of the limit',
+  },
+  {
     key: 'ingestMaxKbps',
     flag: '--ingest-max-kbps',
     env: 'INGEST_MAX_KBPS',
@@ -311,6 +353,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 1000,
     max: 3_600_000,
     description: 'sliding window for --ffmpeg-max-restarts',
+  },
+  {
+    key: 'ffmpegStallTimeoutMs',
+    flag: '--ffmpeg-stall-timeout-ms',
+    env: 'FFMPEG_STALL_TIMEOUT_MS',
+    kind: 'int',
+    min: 0,
+    max: 600_000,
+    description:
+      'restart an ffmpeg that lists no segment this long after one was due while the publisher sends (0: never)',
   },
   {
     key: 'metricsMaxStreams',

@@ -1,12 +1,13 @@
 /**
  * Entry point: `node apps/server/dist/main.js [options]`. Exits 2 on a configuration error
- * (one line on stderr), 1 when ffmpeg cannot be found or a port cannot be bound, and 0 after a
- * clean shutdown on SIGINT/SIGTERM.
+ * (one line on stderr), 1 when ffmpeg cannot be found, a port cannot be bound or the open-file
+ * limit is too low for any connection caps (fd-budget.ts), and 0 after a clean shutdown on SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
 import { isAuthConfigError } from '@org/auth';
 import { type RunningServer, startServer } from './app';
-import { ConfigError, helpText, loadConfig, type ServerConfig } from './config';
+import { ConfigError, helpText, loadConfig, OPTIONS, type ServerConfig } from './config';
+import { type FdBudget, FdBudgetError, fitToFdBudget, readOpenFileLimit } from './fd-budget';
 import { BinaryNotFoundError, type ResolvedBinary, resolveBinary } from './ffmpeg-resolve';
 import { tuneHeap } from './gc-tuning';
 import { createLogger, type Logger, LogSink } from './logger';
@@ -47,6 +48,42 @@ function configOrExit(): ServerConfig | undefined {
     return undefined;
   }
   return loaded.config;
+}
+
+/**
+ * The configuration with its connection caps fitted to the open-file limit (one warning naming
+ * what was lowered and why); exits 1 when the limit is too low for even the smallest caps.
+ */
+function fitFdBudgetOrExit(config: ServerConfig, logger: Logger): ServerConfig {
+  const openFileLimit = readOpenFileLimit();
+  if (openFileLimit === undefined) {
+    logger.warn('open-file limit unknown (no /proc/self/limits): connection caps not checked against it');
+    return config;
+  }
+  let budget: FdBudget;
+  try {
+    budget = fitToFdBudget({ ...config, openFileLimit });
+  } catch (err) {
+    if (err instanceof FdBudgetError) {
+      logger.fatal({ code: err.code, openFileLimit }, err.message);
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const fields = { openFileLimit, fdsRequested: budget.requested, fdsNeeded: budget.needed, ...budget.caps };
+  if (budget.lowered.length > 0) {
+    const flag = (key: string) => OPTIONS.find((o) => o.key === key)?.flag ?? key;
+    const what = budget.lowered.map((l) => `${flag(l.option)} ${l.from} -> ${l.to}`).join(', ');
+    logger.warn(
+      { ...fields, lowered: budget.lowered },
+      `connection caps lowered to fit the open-file limit ${openFileLimit} (as configured they need ` +
+        `${budget.requested} descriptors with every live stream's FFmpeg and the reserve): ${what}`,
+    );
+  } else {
+    logger.info(fields, 'file descriptor budget');
+  }
+  return { ...config, ...budget.caps };
 }
 
 async function ffmpegOrExit(config: ServerConfig, logger: Logger): Promise<ResolvedBinary> {
@@ -127,8 +164,9 @@ async function main(): Promise<void> {
   process.on('exit', () => sink.flushSync());
   const heapFlag = tuneHeap();
   logger.debug({ flag: heapFlag ?? 'set on the node command line' }, 'v8 heap growing factor');
-  const ffmpeg = await ffmpegOrExit(config, logger);
-  const server = await serverOrExit(config, logger, ffmpeg);
+  const fitted = fitFdBudgetOrExit(config, logger);
+  const ffmpeg = await ffmpegOrExit(fitted, logger);
+  const server = await serverOrExit(fitted, logger, ffmpeg);
   // Whatever ends the process (deadline, a crash in a handler), no FFmpeg is left behind: they
   // would exit on their own once stdin closes, but not at once if one is stuck.
   process.on('exit', () => server.killChildren());

@@ -3,13 +3,15 @@
  * behaves like FFmpeg in the ways that matter: reads stdin, prints to stderr, exits on EOF or
  * not, handles or ignores SIGTERM, crashes).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildFfmpegArgs } from '../src/output/ffmpeg-args';
-import { type FfmpegExit, FfmpegSupervisor, LineTail } from '../src/output/ffmpeg-supervisor';
+import { type FfmpegExit, FfmpegSupervisor, LineTail, type SpawnFn } from '../src/output/ffmpeg-supervisor';
 
 const dir = mkdtempSync(join(tmpdir(), 'ffmpeg-test-'));
 const logger = pino({ level: 'silent' });
@@ -252,6 +254,105 @@ describe('FfmpegSupervisor restarts', () => {
     const last = await gaveUp;
     expect((last.error as NodeJS.ErrnoException).code).toBe('ENOENT');
     expect(sup.running).toBe(false);
+  });
+});
+
+/** What `child_process.spawn` returns when the OS refuses the spawn: no pid, then 'error' on the next tick. */
+function refusedSpawn(code: string): ChildProcess {
+  const child = new EventEmitter() as ChildProcess;
+  process.nextTick(() => child.emit('error', Object.assign(new Error(`spawn ${code}`), { code })));
+  return child;
+}
+
+/** State letter of `pid` from /proc ("T" stopped, "Z" zombie), undefined once reaped. */
+const procState = (pid: number): string | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+};
+
+describe('FfmpegSupervisor output watching', () => {
+  it('killCurrent() ends a SIGSTOPped child, reaps it and restarts it like a crash', async () => {
+    const { sup, exits, spawns } = supervise('stubborn', { restart: { initialDelayMs: 50, maxDelayMs: 50 } });
+    const restarts: number[] = [];
+    sup.on('restart', (n) => restarts.push(n));
+    sup.start();
+    await waitFor(() => spawns.length === 1);
+    const pid = spawns[0]?.pid as number;
+    process.kill(pid, 'SIGSTOP');
+    await waitFor(() => procState(pid) === 'T');
+    expect(sup.killCurrent()).toBe(true);
+    await waitFor(() => spawns.length === 2);
+    expect(exits[0]).toMatchObject({ pid, signal: 'SIGKILL', expected: false });
+    expect(restarts).toEqual([1]);
+    expect(sup.restarts).toBe(1);
+    expect(procState(pid)).toBeUndefined(); // reaped: not stopped, not a zombie
+    expect(spawns[1]?.pid).not.toBe(pid);
+    // The restart window counts it: with no restarts allowed, the same kill gives up.
+    const strict = supervise('stubborn', { restart: { maxRestarts: 0 } });
+    const gaveUp = new Promise<FfmpegExit>((resolve) => strict.sup.on('give-up', (_n, e) => resolve(e)));
+    strict.sup.start();
+    await waitFor(() => strict.spawns.length === 1);
+    strict.sup.killCurrent();
+    expect((await gaveUp).signal).toBe('SIGKILL');
+  });
+
+  it('killCurrent() does nothing while stopping or with no child', async () => {
+    const { sup, spawns, exits } = supervise('stubborn');
+    expect(sup.killCurrent()).toBe(false);
+    sup.start();
+    await waitFor(() => spawns.length === 1);
+    const stopping = sup.stop();
+    expect(sup.killCurrent()).toBe(false);
+    await stopping;
+    expect(exits).toMatchObject([{ expected: true }]);
+  });
+
+  it.each(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM'])(
+    'retries a first spawn refused with %s, with the backoff',
+    async (code) => {
+      let calls = 0;
+      const flaky: SpawnFn = (cmd, args, opts) => (calls++ === 0 ? refusedSpawn(code) : spawn(cmd, args, opts));
+      const { sup, exits, spawns } = supervise('eof', { spawn: flaky, restart: { initialDelayMs: 40 } });
+      const delays: number[] = [];
+      sup.on('restart', (_n, d) => delays.push(d));
+      let gaveUp = false;
+      sup.on('give-up', () => {
+        gaveUp = true;
+      });
+      sup.start();
+      await waitFor(() => spawns.length === 1);
+      expect(gaveUp).toBe(false);
+      expect(delays).toEqual([40]);
+      expect(exits).toHaveLength(1);
+      expect((exits[0]?.error as NodeJS.ErrnoException | undefined)?.code).toBe(code);
+      expect(spawns[0]?.run).toBe(1);
+    },
+  );
+
+  it.each(['ENOENT', 'EACCES'])('gives up at once on a first spawn refused with %s', async (code) => {
+    const { sup } = supervise('eof', { spawn: () => refusedSpawn(code) });
+    const gaveUp = new Promise<FfmpegExit>((resolve) => sup.on('give-up', (_n, e) => resolve(e)));
+    let restarted = false;
+    sup.on('restart', () => {
+      restarted = true;
+    });
+    sup.start();
+    expect(((await gaveUp).error as NodeJS.ErrnoException).code).toBe(code);
+    expect(restarted).toBe(false);
+  });
+
+  it('hands each stderr line to onStderrLine (split across chunks), and still keeps the tail', async () => {
+    const lines: string[] = [];
+    const { sup, exits } = supervise('crash', { onStderrLine: (l) => lines.push(l), restart: { maxRestarts: 0 } });
+    sup.start();
+    await waitFor(() => exits.length === 1);
+    expect(lines[0]).toBe('ready');
+    expect(lines.slice(1)).toEqual(Array.from({ length: 30 }, (_, i) => `line ${i + 1}`));
+    expect(exits[0]?.tail.at(-1)).toBe('no newline at the end');
   });
 });
 

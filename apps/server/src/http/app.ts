@@ -1,15 +1,18 @@
 /**
  * The HTTP side of the server: HLS delivery (`hls-routes.ts`), the pages, API, `/metrics` and
- * `/healthz` (`page-routes.ts`), and what applies to every request: the request-target rule,
- * `nosniff`, request counting; the JSON error answers are `errors.ts`'. `buildHttpApp` builds the Fastify instance
+ * `/healthz` (`page-routes.ts`), the connection caps (`connection-limit.ts`), and what applies to
+ * every request: the request-target rule, `nosniff`, request counting, a deadline for a request to
+ * arrive; the JSON error answers are `errors.ts`'. `buildHttpApp` builds the Fastify instance
  * without listening; the caller listens.
  */
 import { createServer, type RequestListener } from 'node:http';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import { LogLimiter } from '../log-limiter';
 import type { Logger } from '../logger';
-import type { HttpRouteClass, Metrics } from '../metrics/metrics';
+import { type HttpRouteClass, type Metrics, observeHttpConnections } from '../metrics/metrics';
 import type { StreamRegistry } from '../streams/registry';
+import { HttpConnectionTable } from './connection-limit';
 import { errorBody, HttpError, registerErrorAnswers } from './errors';
 import { HlsResponder } from './hls-responder';
 import { createFastPath, registerHlsRoutes } from './hls-routes';
@@ -38,6 +41,33 @@ export interface HttpAppOptions {
   now?: () => number;
   /** Bytes of segments kept in memory over all streams; 0 serves every segment from disk. */
   segmentCacheBytes?: number;
+  /** Simultaneous connections; the longest-idle one makes room. Default `DEFAULT_HTTP_MAX_CONNECTIONS`. */
+  maxConnections?: number;
+  /** Simultaneous connections per address. Default `DEFAULT_HTTP_MAX_CONNECTIONS_PER_ADDRESS`. */
+  maxConnectionsPerAddress?: number;
+}
+
+/**
+ * A request must have arrived whole (headers and body) this long after it began, or it is answered
+ * 408 and its connection closed: Fastify's default is no limit, and a busy connection is one the
+ * connection cap cannot reclaim. Every route here is a GET, whose request is its headers.
+ */
+export const HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+/** The connection caps, counted in `limit_trips_total` and logged (rate-limited). */
+function connectionTable(o: HttpAppOptions): HttpConnectionTable {
+  const log = o.logger.child({ component: 'http' });
+  const limiter = new LogLimiter();
+  const table = new HttpConnectionTable({
+    maxConnections: o.maxConnections,
+    maxConnectionsPerAddress: o.maxConnectionsPerAddress,
+    onTrip(limit, action, remote) {
+      o.metrics.limitTripsTotal.inc({ limit });
+      limiter.log(log, 'warn', `${limit}:${action}`, { remote, limit }, `http connection ${action}`);
+    },
+  });
+  observeHttpConnections(o.metrics, () => table.size);
+  return table;
 }
 
 /** Builds the HTTP app; does not listen. Throws when an option is unusable (hls.js missing, bad CORS origin). */
@@ -52,6 +82,7 @@ export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
   const counter = new RequestCounter(o.metrics.httpRequestsTotal);
   const fastState = { closing: false };
   const fastServe = createFastPath(responder, counter, fastState);
+  const connections = connectionTable(o);
 
   const app = Fastify({
     serverFactory: (handler: RequestListener, opts: Record<string, unknown>) => {
@@ -62,8 +93,10 @@ export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
       server.keepAliveTimeout = Number(opts.keepAliveTimeout ?? 72_000);
       server.requestTimeout = Number(opts.requestTimeout ?? 0);
       server.setTimeout(Number(opts.connectionTimeout ?? 0));
+      connections.attach(server);
       return server;
     },
+    requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
     loggerInstance: o.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Players poll playlists every second: per-request logs would drown everything else.
     logController: new LogController({ disableRequestLogging: true }),

@@ -17,6 +17,8 @@ export const METRIC_NAMES = Object.freeze({
   publishesTotal: 'rtmp_publishes_total',
   bytesInTotal: 'rtmp_bytes_in_total',
   ffmpegRestartsTotal: 'ffmpeg_restarts_total',
+  ffmpegStallsTotal: 'ffmpeg_stalls_total',
+  segmentWriteErrorsTotal: 'hls_segment_write_errors_total',
   droppedFramesTotal: 'rtmp_dropped_frames_total',
   httpRequestsTotal: 'http_requests_total',
   segmentsOverTargetTotal: 'hls_segments_over_target_total',
@@ -25,6 +27,9 @@ export const METRIC_NAMES = Object.freeze({
 
 /** Registered by {@link observeRtmpBufferedBytes} once an RTMP listener exists to read it from. */
 export const RTMP_BUFFERED_BYTES = 'rtmp_buffered_bytes';
+
+/** Registered by {@link observeHttpConnections} once an HTTP server exists to read it from. */
+export const HTTP_CONNECTIONS_ACTIVE = 'http_connections_active';
 
 /**
  * The `limit` label of `limit_trips_total`: each protective limit that can refuse or drop something
@@ -42,7 +47,9 @@ export type LimitName =
   | 'rtmp_message_limits'
   | 'ingest_bitrate'
   | 'auth_failure_rate'
-  | 'auth_check_queue';
+  | 'auth_check_queue'
+  | 'http_max_connections'
+  | 'http_max_connections_per_address';
 
 /** Route classes of `http_requests_total`; anything unclassified counts as `other`. */
 export type HttpRouteClass = 'playlist' | 'segment' | 'page' | 'other';
@@ -64,6 +71,13 @@ export interface Metrics {
   readonly bytesInTotal: Counter;
   /** `ffmpeg_restarts_total`: FFmpeg processes restarted after an unexpected exit. */
   readonly ffmpegRestartsTotal: Counter;
+  /** `ffmpeg_stalls_total`: FFmpeg processes killed and restarted because they stopped producing segments. */
+  readonly ffmpegStallsTotal: Counter;
+  /**
+   * `hls_segment_write_errors_total`: failed segment writes: FFmpeg's write-error lines, and segments
+   * rejected (never listed) as empty, cut off or missing for reasons FFmpeg did not print.
+   */
+  readonly segmentWriteErrorsTotal: Counter;
   /** `rtmp_dropped_frames_total`: media frames dropped because FFmpeg's stdin could not keep up. */
   readonly droppedFramesTotal: Counter;
   /** `http_requests_total{route,status}`: HTTP responses by route class (`HttpRouteClass`) and status code. */
@@ -79,6 +93,22 @@ export function observeRtmpBufferedBytes(metrics: Metrics, read: () => number): 
   new Gauge({
     name: RTMP_BUFFERED_BYTES,
     help: 'Bytes RTMP peers make the server hold: partial and queued messages, unsent output',
+    registers: [metrics.registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/**
+ * Registers `http_connections_active`: HTTP connections open now (read at scrape time). A second
+ * HTTP app on the same registry replaces the first one's reader.
+ */
+export function observeHttpConnections(metrics: Metrics, read: () => number): void {
+  metrics.registry.removeSingleMetric(HTTP_CONNECTIONS_ACTIVE);
+  new Gauge({
+    name: HTTP_CONNECTIONS_ACTIVE,
+    help: 'HTTP connections currently open (idle keep-alive ones included)',
     registers: [metrics.registry],
     collect() {
       this.set(read());
@@ -120,6 +150,14 @@ export function createMetrics(opts: CreateMetricsOptions = {}): Metrics {
     ffmpegRestartsTotal: counter(
       METRIC_NAMES.ffmpegRestartsTotal,
       'FFmpeg processes restarted after an unexpected exit',
+    ),
+    ffmpegStallsTotal: counter(
+      METRIC_NAMES.ffmpegStallsTotal,
+      'FFmpeg processes killed and restarted because they stopped producing segments while fed',
+    ),
+    segmentWriteErrorsTotal: counter(
+      METRIC_NAMES.segmentWriteErrorsTotal,
+      'HLS segment writes that failed (FFmpeg write errors, segments rejected as incomplete)',
     ),
     droppedFramesTotal: counter(
       METRIC_NAMES.droppedFramesTotal,

@@ -6,6 +6,10 @@
  * ({@link ProducerPlaylistReader}) from which each finished segment is learned, dated by its first
  * keyframe's arrival ({@link KeyframeClock}) and reported. The first segment of every run but the
  * stream's first starts a new timeline (`discontinuity`).
+ *
+ * The output is watched, not just the process: a run that stops cutting segments while fed
+ * ({@link StallWatch}) is killed and restarted like a crash, FFmpeg's write errors are logged and
+ * counted, and every reported segment is checked before it is listed ({@link SegmentChecker}).
  */
 import type { Writable } from 'node:stream';
 import {
@@ -19,13 +23,18 @@ import {
   TimestampRebaser,
   tagRole,
 } from '@org/flv';
+import type { SegmentReport } from '../hls/live-playlist';
+import { LogLimiter } from '../log-limiter';
 import type { Logger } from '../logger';
 import { DEFAULT_FEED_BATCH_BYTES, DEFAULT_FEED_BATCH_SPAN_MS, FeedBatch } from './feed-batch';
 import { buildFfmpegArgs } from './ffmpeg-args';
 import { FfmpegSupervisor, type RestartPolicy, type SpawnFn, type StopPolicy } from './ffmpeg-supervisor';
+import { ffmpegWriteError } from './ffmpeg-write-errors';
 import { KeyframeClock } from './keyframe-clock';
 import { type ProducedSegment, ProducerPlaylistReader } from './producer-playlist';
+import { type Rejection, SegmentChecker, type SegmentCheckerOptions } from './segment-checker';
 import type { SegmentProducer, SegmentProducerEvents } from './segment-producer';
+import { DEFAULT_FFMPEG_STALL_TIMEOUT_MS, type Stall, StallWatch } from './stall-watch';
 
 export interface FfmpegProducerOptions {
   /** The stream's directory. */
@@ -40,7 +49,15 @@ export interface FfmpegProducerOptions {
   restart?: RestartPolicy;
   stop?: StopPolicy;
   spawn?: SpawnFn;
-  /** Clock for arrival times (ms since the epoch). Default `Date.now`. */
+  /**
+   * A run that has an overdue cut but reports no segment for this long while the publisher keeps
+   * sending is stalled: killed and restarted like a crash (see {@link StallWatch}). 0 = never.
+   * Default {@link DEFAULT_FFMPEG_STALL_TIMEOUT_MS}.
+   */
+  stallTimeoutMs?: number;
+  /** `stat` seam of the segment check (see {@link SegmentChecker}). */
+  statSegment?: SegmentCheckerOptions['stat'];
+  /** Clock for arrival times and the stall timeout (ms since the epoch). Default `Date.now`. */
   now?: () => number;
 }
 
@@ -53,6 +70,9 @@ interface Run {
   readonly rebaser: TimestampRebaser;
   readonly clock: KeyframeClock;
   readonly playlist: ProducerPlaylistReader;
+  readonly watch: StallWatch;
+  /** FFmpeg cuts on any packet (no video), else on video keyframes only. */
+  readonly cutsOnAudio: boolean;
   /** Media time of the segments reported so far, ms. */
   elapsedMs: number;
   reported: number;
@@ -60,6 +80,8 @@ interface Run {
 
 /** Longest wait on close for queued FLV to reach FFmpeg before stdin is closed. */
 const FLUSH_ON_CLOSE_MS = 2000;
+/** Warnings about failed writes: one line per kind and 10 s, carrying how many were not logged. */
+const WRITE_LOG_BURST = 1;
 
 export class FfmpegProducer implements SegmentProducer {
   private readonly o: FfmpegProducerOptions;
@@ -84,11 +106,23 @@ export class FfmpegProducer implements SegmentProducer {
     this.dropCount++;
     this.o.events.drop?.(1);
   };
+  private readonly checker: SegmentChecker;
+  private readonly writeLog = new LogLimiter(WRITE_LOG_BURST);
+  private writeErrorCount = 0;
+  private rejectedSinceListed = 0;
 
   constructor(options: FfmpegProducerOptions) {
     this.o = options;
     this.now = options.now ?? Date.now;
     this.pending = this.newPending();
+    const timeout = options.stallTimeoutMs ?? DEFAULT_FFMPEG_STALL_TIMEOUT_MS;
+    if (!Number.isSafeInteger(timeout) || timeout < 0) throw new RangeError('stallTimeoutMs must be an integer ≥ 0');
+    this.checker = new SegmentChecker({
+      dir: options.dir,
+      listed: (report) => this.listed(report),
+      rejected: (report, why) => this.rejected(report.name, why),
+      ...(options.statSegment ? { stat: options.statSegment } : {}),
+    });
   }
 
   private newPending(): FlvDropQueue {
@@ -141,6 +175,7 @@ export class FfmpegProducer implements SegmentProducer {
       ...(this.o.spawn ? { spawn: this.o.spawn } : {}),
       // The current run's playlist: a child's stdout is all delivered before its exit ends the run.
       onStdout: (chunk) => this.run?.playlist.push(chunk),
+      onStderrLine: (line) => this.stderrLine(line),
     });
     this.supervisor = sup;
     sup.on('spawn', (stdin, _run, pid) => {
@@ -194,6 +229,11 @@ export class FfmpegProducer implements SegmentProducer {
       rebaser: new TimestampRebaser(),
       clock: new KeyframeClock(),
       playlist,
+      watch: new StallWatch({
+        hlsTimeMs: this.o.hlsTime * 1000,
+        timeoutMs: this.o.stallTimeoutMs ?? DEFAULT_FFMPEG_STALL_TIMEOUT_MS,
+      }),
+      cutsOnAudio: !state.hasVideo,
       elapsedMs: 0,
       reported: 0,
     };
@@ -215,9 +255,56 @@ export class FfmpegProducer implements SegmentProducer {
     const programDateTime = run.clock.arrivalAt(startMs) ?? this.now();
     run.reported = s.number - run.startNumber + 1;
     run.elapsedMs += s.duration * 1000;
+    run.watch.reported(s.duration, this.now());
     this.nextNumber = s.number + 1;
     this.reportedAny = true;
-    this.o.events.segment({ name: s.name, duration: s.duration, discontinuity, programDateTime });
+    this.checker.add({ name: s.name, duration: s.duration, discontinuity, programDateTime }, s.number);
+  }
+
+  /** A reported segment passed its check. */
+  private listed(report: SegmentReport): void {
+    if (this.rejectedSinceListed > 0) {
+      this.o.logger.info({ segment: report.name, rejected: this.rejectedSinceListed }, 'segments complete again');
+      this.rejectedSinceListed = 0;
+    }
+    this.o.events.segment(report);
+  }
+
+  /** A reported segment failed its check: not listed, deleted; counted unless stderr already was. */
+  private rejected(name: string, why: Rejection): void {
+    this.rejectedSinceListed++;
+    if (!why.ffmpegReported) this.countWriteErrors(1);
+    const fields = { segment: name, reason: why.reason, size: why.size, rejected: this.checker.rejected };
+    this.writeLog.log(this.o.logger, 'warn', 'rejected', fields, 'segment not fully written: not listed, deleted');
+  }
+
+  private countWriteErrors(n: number): void {
+    this.writeErrorCount += n;
+    this.o.events.writeErrors?.(n);
+  }
+
+  private stderrLine(line: string): void {
+    const e = ffmpegWriteError(line);
+    if (e === undefined) return;
+    this.checker.writeError(e.segment);
+    this.countWriteErrors(1);
+    const fields = { pid: this.pid, ffmpeg: line, writeErrors: this.writeErrorCount };
+    this.writeLog.log(this.o.logger, 'warn', 'ffmpeg', fields, 'ffmpeg cannot write its output');
+  }
+
+  /** Write errors seen so far: FFmpeg's error lines and segments rejected for reasons it did not print. */
+  get writeErrors(): number {
+    return this.writeErrorCount;
+  }
+
+  private stalled(run: Run, stall: Stall): void {
+    if (run !== this.run || !this.supervisor?.killCurrent()) return;
+    const pid = this.pid;
+    this.o.logger.warn(
+      { pid, stalledMs: stall.waitedMs, reportedMs: Math.round(stall.reportedMs), cutAtMs: stall.candidateMs },
+      `ffmpeg stalled: no segment ${stall.waitedMs} ms after one was due; restarting`,
+    );
+    this.o.events.stall?.();
   }
 
   private endRun(expected: boolean): void {
@@ -249,6 +336,9 @@ export class FfmpegProducer implements SegmentProducer {
     const track = tag.type === TagType.Video ? 'video' : 'audio';
     const timestamp = run.rebaser.rebase(track, tag.timestamp);
     if (role === 'video-keyframe') run.clock.note(timestamp, arrivalMs);
+    const candidate = role === 'video-keyframe' || (run.cutsOnAudio && tag.type === TagType.Audio);
+    const stall = run.watch.handed(candidate, timestamp, arrivalMs);
+    if (stall) this.stalled(run, stall);
     const out: FlvTag = { type: tag.type, timestamp, payload: tag.payload };
     if (run.writer.hold(out) === 'dropped') return;
     if (run.batch.add(out, role)) run.writer.flush();
@@ -281,6 +371,7 @@ export class FfmpegProducer implements SegmentProducer {
     const step = this.chain.then(async () => {
       await this.flushRun(FLUSH_ON_CLOSE_MS);
       await this.supervisor?.stop();
+      await this.checker.idle(); // the last segments are listed before close resolves
     });
     this.chain = step.catch((err: unknown) => this.o.logger.error({ err }, 'error stopping ffmpeg'));
     return step;

@@ -66,7 +66,16 @@ export interface FfmpegSupervisorOptions {
    * as output lines for the log and the tail.
    */
   onStdout?: (chunk: Buffer) => void;
+  /** Each complete stderr line (after it is kept for the tail), e.g. to spot write errors. */
+  onStderrLine?: (line: string) => void;
 }
+
+/**
+ * Spawn errors that may heal (file descriptors, process slots, memory): retried with the normal
+ * backoff even on the first run. Any other spawn error (ENOENT, EACCES: the binary is missing or
+ * not runnable) on the first run gives up at once.
+ */
+export const TRANSIENT_SPAWN_ERRORS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM']);
 
 /** What one run of the child looked like when it ended. */
 export interface FfmpegExit {
@@ -74,7 +83,7 @@ export interface FfmpegExit {
   run: number;
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** True when the supervisor asked it to stop. */
+  /** True when the supervisor asked it to stop (not after {@link FfmpegSupervisor.killCurrent}). */
   expected: boolean;
   /** Spawn error (e.g. ENOENT) when the binary could not run at all. */
   error?: Error;
@@ -126,7 +135,8 @@ type Phase = 'idle' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'gave-up'
 
 /**
  * Runs one FFmpeg and keeps it running while wanted. Not restarted after {@link stop}, after a
- * give-up, or after a spawn error on the very first run (a missing binary will not heal).
+ * give-up, or after a spawn error on the very first run that will not heal (a missing binary; see
+ * {@link TRANSIENT_SPAWN_ERRORS}).
  */
 export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   private readonly o: FfmpegSupervisorOptions;
@@ -213,7 +223,14 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
     const onLine = (line: string) => log.debug({ ffmpeg: line, pid: child.pid }, 'ffmpeg output');
     const onStdout = this.o.onStdout;
     child.stdout?.on('data', onStdout ?? ((d: Buffer) => tail.push(d, onLine)));
-    child.stderr?.on('data', (d: Buffer) => tail.push(d, onLine));
+    const onStderrLine = this.o.onStderrLine;
+    const onErrLine = onStderrLine
+      ? (line: string) => {
+          onLine(line);
+          onStderrLine(line);
+        }
+      : onLine;
+    child.stderr?.on('data', (d: Buffer) => tail.push(d, onErrLine));
     // EPIPE/ECONNRESET when FFmpeg dies with data in flight: the exit handler deals with it.
     child.stdin?.on('error', (err) => log.debug({ err, pid: child.pid }, 'ffmpeg stdin error'));
     let spawnError: Error | undefined;
@@ -252,7 +269,8 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
   private handleExit(exit: FfmpegExit): void {
     this.emit('exit', exit);
     if (exit.expected || this.phase === 'stopped' || this.phase === 'stopping') return;
-    if (exit.error && exit.run === 0) {
+    const code = (exit.error as NodeJS.ErrnoException | undefined)?.code;
+    if (exit.error && exit.run === 0 && !TRANSIENT_SPAWN_ERRORS.has(code ?? '')) {
       this.phase = 'gave-up';
       this.emit('give-up', 0, exit);
       return;
@@ -316,6 +334,18 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
       this.phase = 'stopped';
     });
     return this.stopping;
+  }
+
+  /**
+   * Kills the running child with SIGKILL (which also ends a SIGSTOPped or wedged one) so that its
+   * exit counts as a crash: the restart path applies, with its backoff and `maxRestarts` window.
+   * For a child that is alive but no longer does its work. Returns false when no child runs.
+   */
+  killCurrent(): boolean {
+    const child = this.child;
+    if (!child || this.phase !== 'running') return false;
+    child.kill('SIGKILL');
+    return true;
   }
 
   /** Last resort for process exit: SIGKILL the child synchronously (no waiting is possible then). */

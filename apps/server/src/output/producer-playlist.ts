@@ -4,7 +4,8 @@
  * byte stream as they come. No file, no directory watch, no read per segment: a file playlist
  * cost FFmpeg a rename and the server an inotify wake-up per write FFmpeg made to a segment plus
  * four thread-pool round trips per cut, about a fifth of the server's CPU per stream
- * (docs/benchmarks.md).
+ * (docs/benchmarks.md). (What is learned here is checked with one `stat` per segment before it is
+ * listed: segment-checker.ts.)
  *
  * The stream is FFmpeg's whole playlist again at every cut, so segments repeat; the caller keeps
  * those it has not seen. The reader is a line state machine bounded by {@link MAX_LINE_LENGTH}:

@@ -39,4 +39,8 @@ export interface SegmentProducerEvents {
   fatal?(reason: string): void;
   /** Frames were dropped. */
   drop?(count: number): void;
+  /** The producer stopped producing while fed and is being restarted (counted as a restart too). */
+  stall?(): void;
+  /** Segment writes failed (the failed segments are never reported through {@link segment}). */
+  writeErrors?(count: number): void;
 }

@@ -8,6 +8,12 @@ import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PLAYLIST_NAME } from '../hls/names';
 
+/**
+ * Failed playlist writes are reported at most once per this interval (a full disk fails every
+ * write, one or two a second per stream); the next report says how many there were.
+ */
+export const PLAYLIST_ERROR_INTERVAL_MS = 10_000;
+
 /** What a stream does with its directory (a fake implements it in tests). */
 export interface StreamFiles {
   readonly path: string;
@@ -24,10 +30,15 @@ export class StreamDir implements StreamFiles {
   /** The newest playlist text not yet on disk, if a write is running. */
   private nextPlaylist: Buffer | undefined;
   private writing: Promise<void> | undefined;
+  private readonly now: () => number;
+  /** Failed playlist writes not reported yet, and when the last report went out. */
+  private unreported = 0;
+  private reportedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(path: string, onError: (what: string, err: unknown) => void) {
+  constructor(path: string, onError: (what: string, err: unknown) => void, now: () => number = Date.now) {
     this.path = path;
     this.onError = onError;
+    this.now = now;
   }
 
   /** An empty directory for a new stream (leftovers of an earlier one are removed). */
@@ -39,7 +50,9 @@ export class StreamDir implements StreamFiles {
   /**
    * Puts `body` on disk as the playlist, atomically (a temporary file renamed over), so a reader
    * sees either version whole. Writes are coalesced: while one runs, only the newest text waits.
-   * Resolves once `body` or a newer text is on disk; failures are reported, not thrown.
+   * Resolves once `body` or a newer text is on disk; failures are reported (rate-limited), not
+   * thrown. A failed write (ENOSPC, EIO) leaves the previous playlist whole and its temporary is
+   * removed; the next text is tried again.
    */
   writePlaylist(body: Buffer): Promise<void> {
     this.nextPlaylist = body;
@@ -57,12 +70,24 @@ export class StreamDir implements StreamFiles {
           await writeFile(tmp, body);
           await rename(tmp, target);
         } catch (err) {
-          this.onError('cannot write the playlist', err);
+          // A full disk leaves a cut-off temporary: removed, giving its space back.
+          await unlink(tmp).catch(() => {});
+          this.playlistFailed(err);
         }
       }
     } finally {
       this.writing = undefined;
     }
+  }
+
+  private playlistFailed(err: unknown): void {
+    this.unreported++;
+    const t = this.now();
+    if (t - this.reportedAt < PLAYLIST_ERROR_INTERVAL_MS) return;
+    const n = this.unreported;
+    this.unreported = 0;
+    this.reportedAt = t;
+    this.onError(n > 1 ? `cannot write the playlist (${n} failed writes)` : 'cannot write the playlist', err);
   }
 
   /** Deletes one file of the directory (a name from `names.ts`); a missing file is no error. */

@@ -22,6 +22,10 @@ export interface StreamCounters {
   droppedFrames?(n: number): void;
   ffmpegRestarts?(n: number): void;
   segmentsOverTarget?(n: number): void;
+  /** The producer stalled (stopped producing while fed) and was restarted. */
+  ffmpegStalls?(n: number): void;
+  /** Segment writes failed (those segments are not listed). */
+  segmentWriteErrors?(n: number): void;
   /** A publisher went over its ingest bitrate limit (one per episode). */
   ingestLimitTrips?(n: number): void;
 }
@@ -67,6 +71,8 @@ export class StreamPipeline implements SessionSink {
       segment: (report) => this.listSegment(report),
       restart: () => options.counters?.ffmpegRestarts?.(1),
       drop: (n) => options.counters?.droppedFrames?.(n),
+      stall: () => options.counters?.ffmpegStalls?.(1),
+      writeErrors: (n) => options.counters?.segmentWriteErrors?.(n),
       fatal: (reason) => this.producerFailed(reason),
     });
     this.playlist.subscribe({

@@ -62,9 +62,21 @@ export interface Server extends Proc {
   url(path: string): string;
 }
 
+export interface StartServerOptions {
+  /** Open-file limit (soft and hard) to start the server under, through `prlimit` (same PID as node). */
+  nofile?: number;
+}
+
 /** Starts `node dist/main.js` on free ports and waits for its `listening` line. */
-export async function startServer(outputDir: string, extra: readonly string[] = []): Promise<Server> {
-  const p = start(process.execPath, [
+export async function startServer(
+  outputDir: string,
+  extra: readonly string[] = [],
+  options: StartServerOptions = {},
+): Promise<Server> {
+  const node = [process.execPath];
+  const [cmd, ...prefix] = options.nofile === undefined ? node : ['prlimit', `--nofile=${options.nofile}`, ...node];
+  const p = start(cmd as string, [
+    ...prefix,
     MAIN,
     ...['--rtmp-port', '0', '--http-port', '0', '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
     ...['--output-dir', outputDir],
