@@ -10,6 +10,7 @@ import type { ServerConfig } from './config';
 import type { ResolvedBinary } from './ffmpeg-resolve';
 import { buildHttpApp } from './http/app';
 import type { Logger } from './logger';
+import { MemoryReclaimer, MMAP_THRESHOLD_ENV, mallocReturnsLargeBuffers } from './memory-reclaim';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { observeStreams } from './metrics/stream-metrics';
 import { FfmpegProducer } from './output/ffmpeg-producer';
@@ -91,6 +92,16 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     maxConnectionsPerAddress: config.httpMaxConnectionsPerAddress,
   });
   const rtmp = createRtmpIngest({ config, logger: logger.child({ component: 'rtmp' }), manager, authorizer, metrics });
+  const reclaimer = new MemoryReclaimer({
+    held: () => rtmp.server.bufferedBytes,
+    onReclaim: (released, ms) =>
+      logger.info({ releasedBytes: released, gcMs: Math.round(ms) }, 'collected the memory RTMP peers had held'),
+  }).start();
+  if (!mallocReturnsLargeBuffers(process.env)) {
+    logger.info(
+      `${MMAP_THRESHOLD_ENV} is not set: memory freed after an attack may stay resident (pnpm start sets it)`,
+    );
+  }
   const rtmpAddr = await rtmp.listen();
   try {
     await http.listen({ port: config.httpPort, host: config.httpHost });
@@ -112,6 +123,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     rtmpPort,
     close() {
       closing ??= (async () => {
+        reclaimer.stop();
         await Promise.all([manager.shutdown(), rtmp.close()]);
         await http.close();
       })();

@@ -3,9 +3,11 @@
  * table that the loader (`config.ts`) and `--help` both read.
  */
 
+import { DEFAULT_MAX_CONTROL_BYTES_PER_SECOND } from '@org/rtmp';
+import { PEER_LIMIT_OPTIONS } from './config-limits';
 import { DEFAULT_FD_RESERVE } from './fd-budget';
 import { DEFAULT_HTTP_MAX_CONNECTIONS, DEFAULT_HTTP_MAX_CONNECTIONS_PER_ADDRESS } from './http/connection-limit';
-import { INGEST_LIMIT_ACTIONS, type IngestLimitAction } from './streams/ingest-limit';
+import type { IngestLimitAction } from './streams/ingest-limit';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -44,6 +46,8 @@ export interface ServerConfig {
   rtmpMaxHandshakes: number;
   /** Bytes all RTMP peers together may make the server hold; past it the largest holder is dropped. */
   rtmpMaxBufferedBytes: number;
+  /** What one RTMP peer's non-media messages may cost per second (@org/rtmp's control budget; 0: none). */
+  rtmpMaxControlBytesPerSecond: number;
   /** Simultaneous HTTP connections (the longest-idle one makes room for a new one). */
   httpMaxConnections: number;
   /** Simultaneous HTTP connections from one address (its longest-idle one makes room). */
@@ -115,6 +119,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   rtmpMaxConnectionsPerAddress: 32,
   rtmpMaxHandshakes: 100,
   rtmpMaxBufferedBytes: 256 * 1024 * 1024,
+  rtmpMaxControlBytesPerSecond: DEFAULT_MAX_CONTROL_BYTES_PER_SECOND,
   httpMaxConnections: DEFAULT_HTTP_MAX_CONNECTIONS,
   httpMaxConnectionsPerAddress: DEFAULT_HTTP_MAX_CONNECTIONS_PER_ADDRESS,
   fdReserve: DEFAULT_FD_RESERVE,
@@ -194,113 +199,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     max: 100,
     description: 'segments in the rolling playlist window',
   },
-  {
-    key: 'handshakeTimeoutMs',
-    flag: '--handshake-timeout-ms',
-    env: 'HANDSHAKE_TIMEOUT_MS',
-    kind: 'int',
-    min: 100,
-    max: 600_000,
-    description: 'RTMP handshake and connect must complete within this time',
-  },
-  {
-    key: 'idleTimeoutMs',
-    flag: '--idle-timeout-ms',
-    env: 'IDLE_TIMEOUT_MS',
-    kind: 'int',
-    min: 100,
-    max: 3_600_000,
-    description: 'drop an RTMP connection silent for this long',
-  },
-  {
-    key: 'publishTimeoutMs',
-    flag: '--publish-timeout-ms',
-    env: 'PUBLISH_TIMEOUT_MS',
-    kind: 'int',
-    min: 0,
-    max: 3_600_000,
-    description: 'drop an RTMP client that connects but does not publish within this time (0: never)',
-  },
-  {
-    key: 'rtmpMaxConnections',
-    flag: '--rtmp-max-connections',
-    env: 'RTMP_MAX_CONNECTIONS',
-    kind: 'int',
-    min: 1,
-    max: 1_000_000,
-    description: 'simultaneous RTMP connections; when full, idle and unauthenticated ones make room',
-  },
-  {
-    key: 'rtmpMaxConnectionsPerAddress',
-    flag: '--rtmp-max-connections-per-address',
-    env: 'RTMP_MAX_CONNECTIONS_PER_ADDRESS',
-    kind: 'int',
-    min: 1,
-    max: 1_000_000,
-    description: 'simultaneous RTMP connections from one IP address',
-  },
-  {
-    key: 'rtmpMaxHandshakes',
-    flag: '--rtmp-max-handshakes',
-    env: 'RTMP_MAX_HANDSHAKES',
-    kind: 'int',
-    min: 1,
-    max: 1_000_000,
-    description: 'RTMP connections in handshake or connect at once; one more drops the oldest',
-  },
-  {
-    key: 'rtmpMaxBufferedBytes',
-    flag: '--rtmp-max-buffered-bytes',
-    env: 'RTMP_MAX_BUFFERED_BYTES',
-    kind: 'int',
-    min: 1024 * 1024,
-    max: 64 * 1024 * 1024 * 1024,
-    description: 'memory all RTMP peers together may make the server hold; past it the largest holder is dropped',
-  },
-  {
-    key: 'httpMaxConnections',
-    flag: '--http-max-connections',
-    env: 'HTTP_MAX_CONNECTIONS',
-    kind: 'int',
-    min: 1,
-    max: 1_000_000,
-    description: 'simultaneous HTTP connections; when full, the longest-idle one makes room',
-  },
-  {
-    key: 'httpMaxConnectionsPerAddress',
-    flag: '--http-max-connections-per-address',
-    env: 'HTTP_MAX_CONNECTIONS_PER_ADDRESS',
-    kind: 'int',
-    min: 1,
-    max: 1_000_000,
-    description: 'simultaneous HTTP connections from one IP address; when full, its longest-idle one makes room',
-  },
-  {
-    key: 'fdReserve',
-    flag: '--fd-reserve',
-    env: 'FD_RESERVE',
-    kind: 'int',
-    min: 16,
-    max: 1_000_000,
-    description: 'open files kept for the server itself; the connection caps are lowered to fit the rest of the limit',
-  },
-  {
-    key: 'ingestMaxKbps',
-    flag: '--ingest-max-kbps',
-    env: 'INGEST_MAX_KBPS',
-    kind: 'int',
-    min: 0,
-    max: 10_000_000,
-    description: "each publisher's sustained media bitrate limit in kbit/s, 5 s bursts allowed (0: none)",
-  },
-  {
-    key: 'ingestLimitAction',
-    flag: '--ingest-limit-action',
-    env: 'INGEST_LIMIT_ACTION',
-    kind: 'choice',
-    choices: INGEST_LIMIT_ACTIONS,
-    description: 'a publisher over --ingest-max-kbps: disconnect (onStatus error) or drop frames until it fits',
-  },
+  ...PEER_LIMIT_OPTIONS,
   {
     key: 'mergedReadMs',
     flag: '--merged-read-ms',

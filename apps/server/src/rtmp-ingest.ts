@@ -102,6 +102,7 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
     maxConnectionsPerAddress: config.rtmpMaxConnectionsPerAddress,
     maxHandshakes: config.rtmpMaxHandshakes,
     maxBufferedBytes: config.rtmpMaxBufferedBytes,
+    maxControlBytesPerSecond: config.rtmpMaxControlBytesPerSecond,
     mergedReadInterval: config.mergedReadMs,
     payloadSlabSize: PAYLOAD_SLAB_SIZE,
     async onPublish(info, conn) {
@@ -216,6 +217,16 @@ function followConnection(deps: RtmpIngestDeps, conn: RtmpConnection, limiter: L
     ),
   );
   conn.on('metadata', (data) => st.session?.metadata(data));
+  conn.on('throttle', (waitMs) => {
+    metrics?.limitTripsTotal.inc({ limit: 'rtmp_control_rate' });
+    limiter.log(
+      logger,
+      'warn',
+      'throttle',
+      { conn: conn.id, waitMs },
+      'rtmp peer over its control budget: not read a while',
+    );
+  });
   conn.on('audio', (m) => {
     st.session?.audio(m.timestamp, m.payload);
     countBytes();

@@ -40,6 +40,7 @@ export type LimitName =
   | 'rtmp_max_connections_per_address'
   | 'rtmp_max_handshakes'
   | 'rtmp_max_buffered_bytes'
+  | 'rtmp_control_rate'
   | 'rtmp_publish_timeout'
   | 'rtmp_handshake_timeout'
   | 'rtmp_idle_timeout'

@@ -17,15 +17,19 @@ export interface Proc {
   pid: number;
   /** stdout + stderr so far (capped at 1 MB). */
   output(): string;
+  /** Bytes of stdout + stderr so far, uncapped. */
+  outputBytes(): number;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 const children = new Set<Proc>();
 
-export function start(cmd: string, args: readonly string[]): Proc {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export function start(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): Proc {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   let out = '';
+  let bytes = 0;
   const keep = (d: Buffer) => {
+    bytes += d.length;
     if (out.length < 1_000_000) out += d.toString();
   };
   proc.stdout?.on('data', keep);
@@ -33,7 +37,7 @@ export function start(cmd: string, args: readonly string[]): Proc {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     proc.once('exit', (code, signal) => r({ code, signal })),
   );
-  const p: Proc = { proc, pid: proc.pid as number, output: () => out, exited };
+  const p: Proc = { proc, pid: proc.pid as number, output: () => out, outputBytes: () => bytes, exited };
   children.add(p);
   void exited.then(() => children.delete(p));
   return p;
@@ -67,6 +71,9 @@ export interface StartServerOptions {
   nofile?: number;
 }
 
+/** The server's environment as `pnpm start` sets it (memory freed after an attack leaves the process). */
+const SERVER_ENV = { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' };
+
 /** Starts `node dist/main.js` on free ports and waits for its `listening` line. */
 export async function startServer(
   outputDir: string,
@@ -75,13 +82,17 @@ export async function startServer(
 ): Promise<Server> {
   const node = [process.execPath];
   const [cmd, ...prefix] = options.nofile === undefined ? node : ['prlimit', `--nofile=${options.nofile}`, ...node];
-  const p = start(cmd as string, [
-    ...prefix,
-    MAIN,
-    ...['--rtmp-port', '0', '--http-port', '0', '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
-    ...['--output-dir', outputDir],
-    ...extra,
-  ]);
+  const p = start(
+    cmd as string,
+    [
+      ...prefix,
+      MAIN,
+      ...['--rtmp-port', '0', '--http-port', '0', '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
+      ...['--output-dir', outputDir],
+      ...extra,
+    ],
+    SERVER_ENV,
+  );
   const logs = () =>
     p
       .output()
