@@ -10,7 +10,7 @@ import type { ServerConfig } from './config';
 import type { ResolvedBinary } from './ffmpeg-resolve';
 import { buildHttpApp } from './http/app';
 import type { Logger } from './logger';
-import { MemoryReclaimer, MMAP_THRESHOLD_ENV, mallocReturnsLargeBuffers } from './memory-reclaim';
+import { childEnvironment, MemoryReclaimer, MMAP_THRESHOLD_ENV, mallocReturnsLargeBuffers } from './memory-reclaim';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { observeStreams } from './metrics/stream-metrics';
 import { FfmpegProducer } from './output/ffmpeg-producer';
@@ -45,6 +45,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   const { config, logger } = deps;
   const authorizer = createPublishAuthorizer(authConfig(config));
   const metrics = createMetrics();
+  const ffmpegEnv = childEnvironment(process.env);
   const manager = new StreamManager({
     outputDir: config.outputDir,
     reconnectGraceMs: config.reconnectGraceMs,
@@ -75,6 +76,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
         maxQueuedBytes: config.streamQueueBytes,
         restart: { maxRestarts: config.ffmpegMaxRestarts, windowMs: config.ffmpegRestartWindowMs },
         stallTimeoutMs: config.ffmpegStallTimeoutMs,
+        env: ffmpegEnv,
         logger: log,
       }),
   });

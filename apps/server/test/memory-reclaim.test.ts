@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryReclaimer } from '../src/memory-reclaim';
+import { childEnvironment, MemoryReclaimer, mallocReturnsLargeBuffers } from '../src/memory-reclaim';
 
 const MIB = 1024 * 1024;
 
@@ -51,5 +51,14 @@ describe('MemoryReclaimer', () => {
         resolve();
       }, 50),
     );
+  });
+});
+
+describe('the malloc setting', () => {
+  it('is recognised when set, and kept from child processes', () => {
+    const env = { PATH: '/usr/bin', MALLOC_MMAP_THRESHOLD_: '131072' };
+    expect(mallocReturnsLargeBuffers(env)).toBe(true);
+    expect(mallocReturnsLargeBuffers({ PATH: '/usr/bin' })).toBe(false);
+    expect(childEnvironment(env)).toEqual({ PATH: '/usr/bin' });
   });
 });

@@ -49,6 +49,8 @@ export interface FfmpegProducerOptions {
   restart?: RestartPolicy;
   stop?: StopPolicy;
   spawn?: SpawnFn;
+  /** FFmpeg's environment; default the server's. */
+  env?: NodeJS.ProcessEnv;
   /**
    * A run that has an overdue cut but reports no segment for this long while the publisher keeps
    * sending is stalled: killed and restarted like a crash (see {@link StallWatch}). 0 = never.
@@ -173,6 +175,7 @@ export class FfmpegProducer implements SegmentProducer {
       ...(this.o.restart ? { restart: this.o.restart } : {}),
       ...(this.o.stop ? { stop: this.o.stop } : {}),
       ...(this.o.spawn ? { spawn: this.o.spawn } : {}),
+      ...(this.o.env ? { env: this.o.env } : {}),
       // The current run's playlist: a child's stdout is all delivered before its exit ends the run.
       onStdout: (chunk) => this.run?.playlist.push(chunk),
       onStderrLine: (line) => this.stderrLine(line),

@@ -61,6 +61,8 @@ export interface FfmpegSupervisorOptions {
   stop?: StopPolicy;
   tailLines?: number;
   spawn?: SpawnFn;
+  /** The child's environment; default this process's. */
+  env?: NodeJS.ProcessEnv;
   /**
    * Takes the child's stdout as data (each chunk, in order, all delivered before `exit`) instead of
    * as output lines for the log and the tail.
@@ -202,6 +204,7 @@ export class FfmpegSupervisor extends EventEmitter<FfmpegSupervisorEvents> {
         detached: true,
         shell: false,
         windowsHide: true,
+        ...(this.o.env ? { env: this.o.env } : {}),
       });
     } catch (err) {
       // spawn() throws synchronously only for invalid arguments; report it like a failed run.

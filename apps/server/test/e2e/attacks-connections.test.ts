@@ -7,13 +7,14 @@
  * secret. Loopback only; every flood is bounded in count and time.
  */
 
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkEncoder, encodeAmf0, RtmpClient } from '@org/rtmp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ffmpegPublisher, killAll, type Server, sleep, startServer, waitForPlaylist } from './helpers/ingest';
+import { ffmpegOf, ffmpegPublisher, killAll, type Server, sleep, startServer, waitForPlaylist } from './helpers/ingest';
 import {
   handshakeAndConnect,
   metric,
@@ -86,6 +87,14 @@ async function rssAfter(): Promise<number> {
 }
 
 describe('connection-level attacks', () => {
+  it('runs the server with the malloc setting that lets freed buffers leave, and its FFmpeg without it', () => {
+    const env = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(env(server.pid)).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+    const ffmpeg = ffmpegOf(server.pid, 'alice');
+    expect(ffmpeg).toBeDefined();
+    expect(env(ffmpeg?.pid ?? 0).filter((v) => v.startsWith('MALLOC_'))).toEqual([]);
+  });
+
   it('100 connections each starting an 8 MiB message they never finish', async () => {
     const rss = watchRss(server.pid);
     const playlist = watchPlaylist(server, 'alice');
