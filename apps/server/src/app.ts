@@ -41,12 +41,11 @@ export function authConfig(config: ServerConfig): PublishAuthConfig {
   return { ...(config.auth ?? {}), patterns: config.patterns } as PublishAuthConfig;
 }
 
-export async function startServer(deps: AppDeps): Promise<RunningServer> {
+/** The streams, their FFmpeg producers and their counters, as the configuration says. */
+function createStreamManager(deps: AppDeps, metrics: Metrics): StreamManager {
   const { config, logger } = deps;
-  const authorizer = createPublishAuthorizer(authConfig(config));
-  const metrics = createMetrics();
   const ffmpegEnv = childEnvironment(process.env);
-  const manager = new StreamManager({
+  return new StreamManager({
     outputDir: config.outputDir,
     reconnectGraceMs: config.reconnectGraceMs,
     cleanupDelayMs: config.cleanupDelayMs,
@@ -58,9 +57,11 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       config.ingestMaxKbps > 0
         ? { maxBitsPerSecond: config.ingestMaxKbps * 1000, action: config.ingestLimitAction }
         : undefined,
+    maxViewersPerAddress: config.maxViewersPerAddress,
     logger,
     counters: {
       ingestLimitTrips: (n) => metrics.limitTripsTotal.inc({ limit: 'ingest_bitrate' }, n),
+      viewerLimitTrips: (n) => metrics.limitTripsTotal.inc({ limit: 'viewers_per_address' }, n),
       droppedFrames: (n) => metrics.droppedFramesTotal.inc(n),
       ffmpegRestarts: (n) => metrics.ffmpegRestartsTotal.inc(n),
       ffmpegStalls: (n) => metrics.ffmpegStallsTotal.inc(n),
@@ -80,6 +81,13 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
         logger: log,
       }),
   });
+}
+
+export async function startServer(deps: AppDeps): Promise<RunningServer> {
+  const { config, logger } = deps;
+  const authorizer = createPublishAuthorizer(authConfig(config));
+  const metrics = createMetrics();
+  const manager = createStreamManager(deps, metrics);
   observeStreams(metrics.registry, manager, { maxStreams: config.metricsMaxStreams });
   await mkdir(config.outputDir, { recursive: true });
   const http = buildHttpApp({

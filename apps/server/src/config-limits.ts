@@ -107,6 +107,15 @@ export const PEER_LIMIT_OPTIONS: readonly OptionSpec[] = [
     description: 'open files kept for the server itself; the connection caps are lowered to fit the rest of the limit',
   },
   {
+    key: 'maxViewersPerAddress',
+    flag: '--max-viewers-per-address',
+    env: 'MAX_VIEWERS_PER_ADDRESS',
+    kind: 'int',
+    min: 1,
+    max: 10_000,
+    description: 'distinct viewers (address + user agent) one address (an IPv6 /64) counts as per stream',
+  },
+  {
     key: 'ingestMaxKbps',
     flag: '--ingest-max-kbps',
     env: 'INGEST_MAX_KBPS',

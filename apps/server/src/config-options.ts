@@ -8,6 +8,7 @@ import { PEER_LIMIT_OPTIONS } from './config-limits';
 import { DEFAULT_FD_RESERVE } from './fd-budget';
 import { DEFAULT_HTTP_MAX_CONNECTIONS, DEFAULT_HTTP_MAX_CONNECTIONS_PER_ADDRESS } from './http/connection-limit';
 import type { IngestLimitAction } from './streams/ingest-limit';
+import { MAX_VIEWERS_PER_ADDRESS } from './streams/viewers';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -54,6 +55,8 @@ export interface ServerConfig {
   httpMaxConnectionsPerAddress: number;
   /** Open files kept out of the connection caps' budget for the server's own use (see fd-budget.ts). */
   fdReserve: number;
+  /** Distinct viewers (address + user agent) one address counts as per stream. */
+  maxViewersPerAddress: number;
   /** Each publisher's sustained ingest bitrate limit, kbit/s (0: none). */
   ingestMaxKbps: number;
   /** What a publisher over `ingestMaxKbps` gets. */
@@ -124,6 +127,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   httpMaxConnectionsPerAddress: DEFAULT_HTTP_MAX_CONNECTIONS_PER_ADDRESS,
   fdReserve: DEFAULT_FD_RESERVE,
   // Above what any platform asks of a publisher (4K60 HDR at 51 Mbit/s is the top of YouTube's table).
+  maxViewersPerAddress: MAX_VIEWERS_PER_ADDRESS,
   ingestMaxKbps: 60_000,
   ingestLimitAction: 'disconnect',
   mergedReadMs: 0,

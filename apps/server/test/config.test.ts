@@ -100,6 +100,12 @@ describe('loadConfig', () => {
     expect(fail(['--ingest-max-kbps', '-5'])).toMatch(/--ingest-max-kbps/);
   });
 
+  it('viewers per address: 4 by default, 1 to 10 000', () => {
+    expect(load().maxViewersPerAddress).toBe(4);
+    expect(load(['--max-viewers-per-address', '1']).maxViewersPerAddress).toBe(1);
+    expect(fail(['--max-viewers-per-address', '0'])).toMatch(/--max-viewers-per-address/);
+  });
+
   it('names the environment variable of a bad env value', () => {
     expect(fail([], { RTMP_PORT: '70000' })).toMatch(/env RTMP_PORT/);
   });

@@ -60,6 +60,19 @@ describe('ViewerTracker', () => {
     expect(v.count()).toBe(1);
   });
 
+  it('takes its per-address count as an option and reports the viewers it did not count', () => {
+    let refused = 0;
+    const v = new ViewerTracker(
+      () => 0,
+      2,
+      () => refused++,
+    );
+    for (let i = 0; i < 10; i++) v.note('198.51.100.9', `agent-${i}`);
+    v.note('198.51.100.9', 'agent-0'); // a counted viewer coming back is not refused
+    expect(v.count()).toBe(2);
+    expect(refused).toBe(8);
+  });
+
   it('stays bounded in keys, and frees the slots of expired viewers for new ones', () => {
     let t = 0;
     const v = new ViewerTracker(() => t);

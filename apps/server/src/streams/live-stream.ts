@@ -39,6 +39,10 @@ export interface LiveStreamOptions {
   cleanupDelayMs: number;
   /** A live publisher silent this long is presumed gone and may be replaced. */
   stalePublisherMs: number;
+  /** Distinct viewers one address counts as (default 4, `MAX_VIEWERS_PER_ADDRESS` in viewers.ts). */
+  maxViewersPerAddress?: number | undefined;
+  /** A new viewer of an address already at its count was not counted. */
+  onViewerRefused?: () => void;
   now: () => number;
 }
 
@@ -70,7 +74,7 @@ export class LiveStream implements HlsSource {
     this.username = options.username;
     this.pipeline = options.pipeline;
     this.log = options.logger;
-    this.viewers = new ViewerTracker(options.now);
+    this.viewers = new ViewerTracker(options.now, options.maxViewersPerAddress, options.onViewerRefused);
     this.since = options.now();
     this.gone = new Promise((resolve) => {
       this.markGone = resolve;

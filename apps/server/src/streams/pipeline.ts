@@ -28,6 +28,8 @@ export interface StreamCounters {
   segmentWriteErrors?(n: number): void;
   /** A publisher went over its ingest bitrate limit (one per episode). */
   ingestLimitTrips?(n: number): void;
+  /** A request from a new viewer of an address already at its viewer count (not counted). */
+  viewerLimitTrips?(n: number): void;
 }
 
 export interface PipelineOptions {

@@ -44,6 +44,8 @@ export interface StreamManagerOptions {
   ffmpegVersion: string;
   /** Each publisher's ingest bitrate limit; none without it. */
   ingestLimit?: IngestLimitOptions | undefined;
+  /** Distinct viewers one address counts as per stream (default 4). */
+  maxViewersPerAddress?: number | undefined;
   logger: Logger;
   createProducer: ProducerFactory;
   /** Creates the handle on a stream's directory. Default: a {@link StreamDir}. */
@@ -131,6 +133,8 @@ export class StreamManager implements StreamRegistry {
       reconnectGraceMs: o.reconnectGraceMs,
       cleanupDelayMs: o.cleanupDelayMs,
       stalePublisherMs: o.stalePublisherMs ?? DEFAULT_STALE_PUBLISHER_MS,
+      maxViewersPerAddress: o.maxViewersPerAddress,
+      onViewerRefused: () => o.counters?.viewerLimitTrips?.(1),
       now: this.now,
     });
     const key = foldUsername(username);

@@ -11,7 +11,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 export const VIEWER_TTL_MS = 30_000;
 /** Most viewer keys remembered per stream. */
 export const MAX_VIEWER_KEYS = 10_000;
-/** Most distinct viewers one address group counts as. */
+/** Most distinct viewers one address group counts as, by default (`--max-viewers-per-address`). */
 export const MAX_VIEWERS_PER_ADDRESS = 4;
 
 const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
@@ -43,7 +43,15 @@ export class ViewerTracker {
   private readonly seen = new Map<string, Seen>();
   private readonly perGroup = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * @param maxPerAddress distinct viewers one address group counts as
+   * @param onRefused a request from a new viewer of a full address group (not counted)
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxPerAddress = MAX_VIEWERS_PER_ADDRESS,
+    private readonly onRefused?: () => void,
+  ) {}
 
   /** A request from viewer `key` whose address is in `group` (a playlist or segment fetch). */
   note(group: string, key: string): void {
@@ -53,10 +61,12 @@ export class ViewerTracker {
       known.at = t;
       return;
     }
-    if (this.seen.size >= MAX_VIEWER_KEYS || (this.perGroup.get(group) ?? 0) >= MAX_VIEWERS_PER_ADDRESS) {
-      this.prune(t);
+    const full = () => this.seen.size >= MAX_VIEWER_KEYS || (this.perGroup.get(group) ?? 0) >= this.maxPerAddress;
+    if (full()) this.prune(t);
+    if (full()) {
+      if ((this.perGroup.get(group) ?? 0) >= this.maxPerAddress) this.onRefused?.();
+      return;
     }
-    if (this.seen.size >= MAX_VIEWER_KEYS || (this.perGroup.get(group) ?? 0) >= MAX_VIEWERS_PER_ADDRESS) return;
     this.seen.set(key, { at: t, group });
     this.perGroup.set(group, (this.perGroup.get(group) ?? 0) + 1);
   }

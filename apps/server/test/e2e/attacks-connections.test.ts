@@ -273,6 +273,7 @@ describe('what a peer can make the server log and count', () => {
     const after = await metric(server, 'stream_viewers', 'username="alice"');
     expect(after - before).toBeGreaterThan(0);
     expect(after - before).toBeLessThanOrEqual(4);
+    expect(await metric(server, 'limit_trips_total', 'limit="viewers_per_address"')).toBeGreaterThanOrEqual(296);
   }, 30_000);
 
   it('a publish whose username differs only in case from a live one is refused with the reason', async () => {

@@ -21,11 +21,14 @@ import {
   startServer,
   waitForPlaylist,
 } from './helpers/ingest';
+import { rssBytes, watchRss } from './helpers/rtmp-attack';
 
 const ALICE_KEY = 'alice-secret-key-42';
 const CAROL_KEY = 'carol-secret-key-77';
+const MIB = 1024 * 1024;
 let tmp: string;
 let server: Server;
+let baseline: number;
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'e2e-attacks-'));
@@ -35,6 +38,7 @@ beforeAll(async () => {
   server = await startServer(join(tmp, 'out'), ['--config', configFile]);
   ffmpegPublisher(`rtmp://127.0.0.1:${server.rtmpPort}/live/test/alice?key=${ALICE_KEY}`, { seconds: 60 });
   await waitForPlaylist(server, 'alice', 2);
+  baseline = rssBytes(server.pid);
 }, 40_000);
 
 afterAll(async () => {
@@ -84,6 +88,8 @@ describe('a flood of wrong stream keys', () => {
       longestGap = Math.max(longestGap, Date.now() - lastChange);
     })();
 
+    const rss = watchRss(server.pid);
+    const logBefore = server.outputBytes();
     const jobs: (() => Promise<string>)[] = [];
     for (let round = 0; round < 5; round++) {
       for (let host = 10; host < 90; host++) jobs.push(() => attempt(`127.0.0.${host}`, 'alice?key=wrong-guess'));
@@ -116,6 +122,9 @@ describe('a flood of wrong stream keys', () => {
     // Without the bounds all 400 ran scrypt (11 s of a saturated thread pool); with them, few do.
     expect(outcomes.filter((o) => o === 'invalid stream key').length).toBeLessThan(200);
     expect(longestGap, 'longest time the playlist stood still').toBeLessThan(3000);
+    // 400 refusals: a few rate-limited warnings per kind, not a line each; memory stays flat.
+    expect(server.outputBytes() - logBefore, 'log bytes written during the flood').toBeLessThan(100_000);
+    expect((await rss.stop()) - baseline, 'peak RSS over the baseline').toBeLessThan(160 * MIB);
     // One address guessing in sequence (for a username nobody else tried) is refused unchecked
     // after its fifth failure.
     const sequential: string[] = [];

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Playlist, parsePlaylist } from '../helpers/media';
 import { ffmpegOf, ffmpegPublisher, killAll, type Server, sleep, startServer, within } from './helpers/ingest';
+import { rssBytes, watchRss } from './helpers/rtmp-attack';
 
 const NOFILE = 1024;
 /** 20 addresses below their per-address cap (64) and one past it: 1180 connections, more than NOFILE. */
@@ -207,6 +208,9 @@ describe('file descriptors in reserve (open-file limit 1024)', () => {
     const w: Watch = { failures: [], answered: { healthz: 0, playlist: 0 }, moves: [], last: undefined, maxFds: 0 };
     loops.done.push(watchLoop(w));
     await until(5000, 'watching', () => w.moves.length > 0);
+    const baseline = rssBytes(server.pid);
+    const rss = watchRss(server.pid);
+    const logBefore = server.outputBytes();
     const floodStart = Date.now();
     expect(RTMP_ADDRESSES.length * RTMP_PER_ADDRESS).toBeGreaterThan(caps.rtmpMaxConnections as number);
     const rtmpIdle = RTMP_ADDRESSES.flatMap((a) =>
@@ -238,6 +242,9 @@ describe('file descriptors in reserve (open-file limit 1024)', () => {
     expect(w.maxFds).toBeLessThan(NOFILE);
     expect(server.output()).not.toContain('EMFILE');
     expect(server.output()).not.toContain('giving up');
+    // Thousands of refused and evicted connections: rate-limited warnings, flat memory.
+    expect(server.outputBytes() - logBefore, 'log bytes written during the flood').toBeLessThan(200_000);
+    expect((await rss.stop()) - baseline, 'peak RSS over the baseline').toBeLessThan(160 * 1024 * 1024);
     const trips = (limit: string) => metric(metrics, `limit_trips_total{limit="${limit}"}`);
     expect(trips('http_max_connections')).toBeGreaterThan(NOFILE - httpCap);
     expect(trips('http_max_connections_per_address')).toBeGreaterThanOrEqual(

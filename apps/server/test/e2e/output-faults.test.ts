@@ -24,7 +24,9 @@ import {
   sleep,
   startServer,
   stop,
+  waitForPlaylist,
 } from './helpers/ingest';
+import { watchPlaylist } from './helpers/rtmp-attack';
 
 const run = promisify(execFile);
 let tmp: string;
@@ -105,10 +107,14 @@ describe('output faults', () => {
   it('a SIGSTOPped FFmpeg is detected as a stall, killed, reaped and restarted; the playlist goes on', async () => {
     const server = await startServer(join(tmp, 'out-stall'));
     const publisher = ffmpegPublisher(`rtmp://127.0.0.1:${server.rtmpPort}/live/test/stally`, { seconds: 50 });
+    // Another stream alongside: the stalled FFmpeg and its restart must not hold it up.
+    const neighbour = ffmpegPublisher(`rtmp://127.0.0.1:${server.rtmpPort}/live/test/steady`, { seconds: 50 });
     try {
       await until(20_000, 'first segments', async () =>
         (await segments(server, 'stally').catch(() => [])).length >= 2 ? true : undefined,
       );
+      await waitForPlaylist(server, 'steady', 2);
+      const steady = watchPlaylist(server, 'steady');
       const ff = ffmpegOf(server.pid, 'stally');
       expect(ff).toBeDefined();
       const pid = ff?.pid as number;
@@ -137,10 +143,12 @@ describe('output faults', () => {
       });
       const resumed = after.filter((x) => x.n > lastBefore);
       expect(resumed.some((x) => x.disc)).toBe(true);
+      expect(await steady.stop(), "longest standstill of the other stream's playlist").toBeLessThan(3000);
       await checkSegment(server, 'stally', resumed.at(-1)?.name as string);
       console.log(`stall detected ${detectedMs} ms after SIGSTOP (stalledMs ${line.stalledMs}), new pid ${newPid}`);
     } finally {
       await stop(publisher);
+      await stop(neighbour);
       await stop(server);
     }
   }, 60_000);
