@@ -58,6 +58,8 @@ function createStreamManager(deps: AppDeps, metrics: Metrics): StreamManager {
         ? { maxBitsPerSecond: config.ingestMaxKbps * 1000, action: config.ingestLimitAction }
         : undefined,
     maxViewersPerAddress: config.maxViewersPerAddress,
+    // The open-file budget counts one stream's FFmpeg per RTMP connection: never more streams.
+    maxStreams: Math.min(config.maxStreams, config.rtmpMaxConnections),
     logger,
     counters: {
       ingestLimitTrips: (n) => metrics.limitTripsTotal.inc({ limit: 'ingest_bitrate' }, n),

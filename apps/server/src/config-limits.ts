@@ -107,6 +107,16 @@ export const PEER_LIMIT_OPTIONS: readonly OptionSpec[] = [
     description: 'open files kept for the server itself; the connection caps are lowered to fit the rest of the limit',
   },
   {
+    key: 'maxStreams',
+    flag: '--max-streams',
+    env: 'MAX_STREAMS',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    description:
+      'streams at once (live, in grace or ending), at most --rtmp-max-connections; a new one beyond is refused',
+  },
+  {
     key: 'maxViewersPerAddress',
     flag: '--max-viewers-per-address',
     env: 'MAX_VIEWERS_PER_ADDRESS',

@@ -55,6 +55,8 @@ export interface ServerConfig {
   httpMaxConnectionsPerAddress: number;
   /** Open files kept out of the connection caps' budget for the server's own use (see fd-budget.ts). */
   fdReserve: number;
+  /** Most streams at once (live, in grace or ending); never more than `rtmpMaxConnections`. */
+  maxStreams: number;
   /** Distinct viewers (address + user agent) one address counts as per stream. */
   maxViewersPerAddress: number;
   /** Each publisher's sustained ingest bitrate limit, kbit/s (0: none). */
@@ -127,6 +129,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   httpMaxConnectionsPerAddress: DEFAULT_HTTP_MAX_CONNECTIONS_PER_ADDRESS,
   fdReserve: DEFAULT_FD_RESERVE,
   // Above what any platform asks of a publisher (4K60 HDR at 51 Mbit/s is the top of YouTube's table).
+  maxStreams: 1000,
   maxViewersPerAddress: MAX_VIEWERS_PER_ADDRESS,
   ingestMaxKbps: 60_000,
   ingestLimitAction: 'disconnect',

@@ -59,6 +59,7 @@ const LIMIT_OF_CLOSE: Readonly<Record<string, LimitName>> = {
 const LIMIT_OF_REFUSAL: Readonly<Record<string, LimitName>> = {
   ERR_AUTH_RATE_LIMITED: 'auth_failure_rate',
   ERR_AUTH_BUSY: 'auth_check_queue',
+  max_streams: 'max_streams',
 };
 
 const LIMIT_OF_DROP: Readonly<Record<DropReason, LimitName>> = {

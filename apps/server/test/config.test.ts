@@ -100,6 +100,12 @@ describe('loadConfig', () => {
     expect(fail(['--ingest-max-kbps', '-5'])).toMatch(/--ingest-max-kbps/);
   });
 
+  it('max streams: 1000 by default, at least 1', () => {
+    expect(load().maxStreams).toBe(1000);
+    expect(load([], { MAX_STREAMS: '50' }).maxStreams).toBe(50);
+    expect(fail(['--max-streams', '0'])).toMatch(/--max-streams/);
+  });
+
   it('viewers per address: 4 by default, 1 to 10 000', () => {
     expect(load().maxViewersPerAddress).toBe(4);
     expect(load(['--max-viewers-per-address', '1']).maxViewersPerAddress).toBe(1);

@@ -138,6 +138,32 @@ describe('publishing', () => {
   });
 });
 
+describe('the stream cap (maxStreams)', () => {
+  it('refuses a new username when full, counting streams in their grace; a returning publisher gets in', async () => {
+    make({ maxStreams: 2 });
+    const a = await manager.publish({ username: 'alice', app: 'a', publisher: new FakePublisher('c1') });
+    start(a);
+    const b = await manager.publish({ username: 'bob', app: 'a', publisher: new FakePublisher('c2') });
+    start(b);
+    b.end('disconnect');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(manager.get('bob')?.state).toBe('reconnecting');
+    const err = await manager
+      .publish({ username: 'carol', app: 'a', publisher: new FakePublisher('c3') })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'max_streams', status: 'NetStream.Publish.Rejected' });
+    expect(made).toHaveLength(2);
+    // bob comes back within his grace: his stream exists, so he is not a new one.
+    const b2 = await manager.publish({ username: 'bob', app: 'a', publisher: new FakePublisher('c4') });
+    start(b2, 1000);
+    b2.end('disconnect');
+    await vi.advanceTimersByTimeAsync(5000 + 2000 + 100);
+    expect(manager.get('bob')).toBeUndefined();
+    await manager.publish({ username: 'carol', app: 'a', publisher: new FakePublisher('c5') });
+    expect(manager.get('carol')?.state).toBe('live');
+  });
+});
+
 describe('usernames that differ only in case', () => {
   it('are refused while the other exists (live, in its grace), with or without takeover; HTTP stays exact', async () => {
     for (const takeover of [false, true]) {

@@ -47,6 +47,7 @@ export type LimitName =
   | 'rtmp_write_buffer'
   | 'rtmp_message_limits'
   | 'ingest_bitrate'
+  | 'max_streams'
   | 'viewers_per_address'
   | 'auth_failure_rate'
   | 'auth_check_queue'

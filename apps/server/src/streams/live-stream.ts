@@ -13,7 +13,7 @@ import { ViewerTracker } from './viewers';
 
 /** A publish the stream will not take. `status`/`description` go to the client. */
 export class PublishRefusal extends Error {
-  readonly code: 'duplicate' | 'case_collision' | 'codec' | 'shutdown';
+  readonly code: 'duplicate' | 'case_collision' | 'max_streams' | 'codec' | 'shutdown';
   readonly status: string;
   readonly description: string;
   constructor(code: PublishRefusal['code'], status: string, description: string) {

@@ -44,6 +44,11 @@ export interface StreamManagerOptions {
   ffmpegVersion: string;
   /** Each publisher's ingest bitrate limit; none without it. */
   ingestLimit?: IngestLimitOptions | undefined;
+  /**
+   * Most streams at once, live, in their grace or ending (each may have an FFmpeg running); a
+   * publish for a new username beyond it is refused. Default unbounded.
+   */
+  maxStreams?: number | undefined;
   /** Distinct viewers one address counts as per stream (default 4). */
   maxViewersPerAddress?: number | undefined;
   logger: Logger;
@@ -90,6 +95,13 @@ export class StreamManager implements StreamRegistry {
         );
       }
       const existing = this.current(req.username);
+      if (existing === undefined && other === undefined && this.streams.size >= (this.o.maxStreams ?? Infinity)) {
+        throw new PublishRefusal(
+          'max_streams',
+          PublishStatus.Rejected,
+          `the server carries its most streams (${this.streams.size}); retry later`,
+        );
+      }
       const stream = existing ?? this.create(req.username);
       const outcome = stream.publish(req, { ...o, shuttingDown: this.shuttingDown });
       if ('session' in outcome) return outcome.session;

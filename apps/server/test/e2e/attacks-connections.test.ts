@@ -290,3 +290,35 @@ describe('what a peer can make the server log and count', () => {
     }
   });
 });
+
+describe('a publisher cycling usernames', () => {
+  it('gets no more streams than --max-streams; a freed slot is taken again', async () => {
+    const small = await startServer(join(tmp, 'out-small'), ['--max-streams', '3']);
+    const url = `rtmp://127.0.0.1:${small.rtmpPort}/live/test`;
+    const clients: RtmpClient[] = [];
+    const attempt = async (name: string) => {
+      const c = await RtmpClient.connect(url, { localAddress: '127.0.7.1' });
+      clients.push(c);
+      try {
+        await c.publish(name);
+        return 'accepted';
+      } catch (err) {
+        c.destroy();
+        return String((err as { description?: string }).description);
+      }
+    };
+    try {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 6; i++) outcomes.push(await attempt(`cycler${i}`));
+      expect(outcomes.slice(0, 3)).toEqual(['accepted', 'accepted', 'accepted']);
+      expect(outcomes.slice(3)).toEqual(Array(3).fill('the server carries its most streams (3); retry later'));
+      expect(await metric(small, 'limit_trips_total', 'limit="max_streams"')).toBe(3);
+      // A publisher that leaves before sending a frame leaves no stream behind: its slot is free.
+      clients[0]?.destroy();
+      await sleep(300);
+      expect(await attempt('cycler6')).toBe('accepted');
+    } finally {
+      for (const c of clients) c.destroy();
+    }
+  }, 30_000);
+});
