@@ -16,7 +16,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureClip } from './clip.mjs';
+import { ensureClip, startClipPublisher } from './clip.mjs';
 import { CLK_TCK, processTree, readStat, startProcess, stopProcess } from './proc.mjs';
 import { freePort } from './servers.mjs';
 
@@ -71,22 +71,7 @@ async function measure(label, checkout, clip, work) {
   const publishers = [];
   for (let i = 0; i < N; i++) {
     const url = `rtmp://127.0.0.1:${rtmpPort}/live/bench/s${i}`;
-    const args = [
-      '-nostdin',
-      '-loglevel',
-      'error',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      clip,
-      '-c',
-      'copy',
-      '-f',
-      'flv',
-      url,
-    ];
-    publishers.push(startProcess('ffmpeg', args));
+    publishers.push(startClipPublisher(clip, url));
     await sleep(100);
   }
   await sleep(WARMUP_MS);

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startProcess } from './proc.mjs';
 
 /** Seconds between keyframes of the clip (the GOP every server's segments are cut on). */
 export const CLIP_GOP_SECONDS = 2;
@@ -44,4 +45,10 @@ export async function ensureClip(dir, ffmpeg) {
   renameSync(tmp, clip);
   writeFileSync(meta, `${JSON.stringify({ args, bytes: statSync(clip).size, made: new Date().toISOString() })}\n`);
   return clip;
+}
+
+/** A publisher of the clip to `url` at its own pace, looping (`ffmpeg -re -stream_loop -1 -c copy`). */
+export function startClipPublisher(clip, url, logFile) {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip];
+  return startProcess('ffmpeg', [...args, '-c', 'copy', '-f', 'flv', url], { logFile });
 }

@@ -16,10 +16,10 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CLIP_GOP_SECONDS, ensureClip } from './clip.mjs';
+import { CLIP_GOP_SECONDS, ensureClip, startClipPublisher } from './clip.mjs';
 import { HTTP_CONNECTIONS, runWrk, wrkAvailable } from './http-load.mjs';
 import { openIdleConnections } from './idle.mjs';
-import { startProcess, stopProcess } from './proc.mjs';
+import { stopProcess } from './proc.mjs';
 import { startRelay } from './relay.mjs';
 import { evaluateTargets, linearFit, median, percentile, renderMarkdown } from './report.mjs';
 import { TreeSampler, treeMemory } from './sampler.mjs';
@@ -147,29 +147,6 @@ class Cleanup {
   }
 }
 
-function startPublisher(clip, url, logFile) {
-  return startProcess(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-nostdin',
-      '-loglevel',
-      'error',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      clip,
-      '-c',
-      'copy',
-      '-f',
-      'flv',
-      url,
-    ],
-    { logFile },
-  );
-}
-
 /**
  * Starts a fresh server in its own temporary directory, runs `fn(server, publishers)`, then stops
  * the publishers `fn` added and the server, whatever happened.
@@ -198,7 +175,7 @@ async function withServer(kind, ctx, fn) {
 
 function addPublisher(ctx, server, publishers, url) {
   const i = publishers.length;
-  const proc = startPublisher(ctx.clip, url, join(server.dir, `publisher-${i}.log`));
+  const proc = startClipPublisher(ctx.clip, url, join(server.dir, `publisher-${i}.log`));
   const pub = { i, name: `s${i}`, proc, spawnedAt: performance.now() };
   publishers.push(pub);
   return pub;
