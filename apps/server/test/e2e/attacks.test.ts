@@ -25,6 +25,7 @@ import { rssBytes, watchRss } from './helpers/rtmp-attack';
 
 const ALICE_KEY = 'alice-secret-key-42';
 const CAROL_KEY = 'carol-secret-key-77';
+const ERIN_KEY = 'erin-secret-key-55';
 const MIB = 1024 * 1024;
 let tmp: string;
 let server: Server;
@@ -33,7 +34,8 @@ let baseline: number;
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'e2e-attacks-'));
   const configFile = join(tmp, 'config.json');
-  const keys = { alice: hashStreamKey(ALICE_KEY), carol: hashStreamKey(CAROL_KEY) }; // scrypt, ~50 ms a check
+  // scrypt, ~50 ms a check
+  const keys = { alice: hashStreamKey(ALICE_KEY), carol: hashStreamKey(CAROL_KEY), erin: hashStreamKey(ERIN_KEY) };
   writeFileSync(configFile, JSON.stringify({ auth: { streamKeys: { keys } } }));
   server = await startServer(join(tmp, 'out'), ['--config', configFile]);
   ffmpegPublisher(`rtmp://127.0.0.1:${server.rtmpPort}/live/test/alice?key=${ALICE_KEY}`, { seconds: 60 });
@@ -47,10 +49,11 @@ afterAll(async () => {
 });
 
 /** One publish attempt from `localAddress`; resolves with the refusal's status, or 'accepted'. */
-async function attempt(localAddress: string, name: string): Promise<string> {
+async function attempt(localAddress: string, name: string, app = 'live/test'): Promise<string> {
   let c: RtmpClient | undefined;
   try {
-    c = await RtmpClient.connect(`rtmp://127.0.0.1:${server.rtmpPort}/live/test`, { localAddress, timeout: 15_000 });
+    // The object form sends `app` as given (a URL's query would not reach it, as OBS's does).
+    c = await RtmpClient.connect({ host: '127.0.0.1', port: server.rtmpPort, app }, { localAddress, timeout: 15_000 });
     await c.publish(name);
     return 'accepted';
   } catch (err) {
@@ -136,4 +139,13 @@ describe('a flood of wrong stream keys', () => {
     expect(log).not.toContain(CAROL_KEY);
     expect(log).not.toContain('wrong-guess');
   }, 60_000);
+
+  it('logs an accepted OBS-style publish (the key in the server URL, so in `app`) without the key', async () => {
+    expect(await attempt('127.0.0.251', 'erin', `live/test?key=${ERIN_KEY}`)).toBe('accepted');
+    await sleep(300); // the log destination is asynchronous
+    const publishing = server.logs().filter((l) => l.msg === 'publishing' && l.stream === 'erin');
+    expect(publishing).toHaveLength(1);
+    expect(String(publishing[0]?.app)).toContain('[redacted]');
+    expect(server.output()).not.toContain(ERIN_KEY);
+  }, 30_000);
 });
