@@ -76,6 +76,16 @@ async function openPeers(count: number, address: (i: number) => string): Promise
   return peers;
 }
 
+/** One line of what an attack measured, for the CI log (MiB over the baseline, ms). */
+function report(what: string, m: { peak: number; after: number; gap: number; [k: string]: number }): void {
+  const mib = (b: number) => ((b - baseline) / MIB).toFixed(0);
+  const rest = Object.entries(m)
+    .filter(([k]) => !['peak', 'after', 'gap'].includes(k))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  console.log(`${what}: RSS peak +${mib(m.peak)} MiB, after +${mib(m.after)} MiB, playlist gap ${m.gap} ms; ${rest}`);
+}
+
 /** Waits (bounded) until RSS is back within {@link AFTER_ATTACK} of the baseline; returns it. */
 async function rssAfter(): Promise<number> {
   let rss = rssBytes(server.pid);
@@ -129,6 +139,7 @@ describe('connection-level attacks', () => {
     const gap = await playlist.stop();
     const trips = (await metric(server, 'limit_trips_total', 'limit="rtmp_max_buffered_bytes"')) - tripsBefore;
     const after = await rssAfter();
+    report('partial messages', { peak, after, gap, trips });
     expect(trips, 'connections closed for the memory budget').toBeGreaterThan(0);
     expect(peak - baseline, `peak RSS over the baseline (${baseline >> 20} MiB)`).toBeLessThan(BUDGET + OVERHEAD);
     expect(after - baseline, 'RSS over the baseline after the attack').toBeLessThan(AFTER_ATTACK);
@@ -162,6 +173,7 @@ describe('connection-level attacks', () => {
     for (const p of peers) p.destroy();
     const gap = await playlist.stop();
     const after = await rssAfter();
+    report('ping flood', { peak, after, gap, heldPeak });
     // Each flooder is read no faster than its control budget refills, and what it was sent waits
     // in its own socket (a peer that does not read is not read either).
     expect(await metric(server, 'limit_trips_total', 'limit="rtmp_control_rate"')).toBeGreaterThan(0);
