@@ -3,6 +3,7 @@
  */
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 import { PayloadSlabPool } from '../chunk/payload-pool';
 import { RtmpError } from '../errors';
 import { DEFAULT_PAYLOAD_SLAB_SIZE, integerOption } from '../options';
@@ -11,6 +12,7 @@ import { type AdmissionLimits, ConnectionTable, type DropReason, type EvictReaso
 import { DEFAULT_MAX_CONTROL_BYTES_PER_SECOND } from './control-budget';
 import { ReadMerger } from './read-merger';
 import { type ConnectionLimits, RtmpConnection } from './rtmp-connection';
+import { TlsEndpoint } from './tls-endpoint';
 
 /** Default time for handshake + connect: generous for slow links, short enough to shed port scanners. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -112,6 +114,7 @@ export type RtmpServerEvents = {
 /** An RTMP ingest server. Create with {@link createRtmpServer}. */
 export class RtmpServer extends EventEmitter<RtmpServerEvents> {
   private readonly server: net.Server;
+  private tls: { server: net.Server; endpoint: TlsEndpoint } | null = null;
   private readonly sessionOptions: RtmpSessionOptions;
   private readonly limits: ConnectionLimits;
   private readonly table: ConnectionTable<RtmpConnection>;
@@ -213,14 +216,37 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
    * @param host interface to bind; Node's default (every interface) when omitted.
    */
   listen(port: number, host?: string): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        resolve(this.server.address() as AddressInfo);
-      });
+    return listenOn(this.server, port, host);
+  }
+
+  /**
+   * Starts an RTMPS listener beside the plain one (or alone): the same connection table, limits
+   * and hooks; each admitted connection speaks TLS with `tlsOptions` (PEM `cert` with its chain,
+   * `key`, …) before RTMP, within the handshake timeout. Once per server.
+   * @throws `ERR_RTMP_INVALID_OPTION` when already listening for RTMPS, or what Node's TLS throws
+   *   for a bad certificate or key
+   */
+  listenTls(port: number, host: string | undefined, tlsOptions: SecureContextOptions): Promise<AddressInfo> {
+    if (this.tls !== null) throw new RtmpError('ERR_RTMP_INVALID_OPTION', 'listenTls() was already called');
+    const endpoint = new TlsEndpoint(tlsOptions);
+    const server = net.createServer(this.merger ? { highWaterMark: 1 } : {}, (socket) => this.accept(socket, endpoint));
+    server.on('error', (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
     });
+    this.tls = { server, endpoint };
+    return listenOn(server, port, host);
+  }
+
+  /** Replaces the RTMPS certificate for new connections; throws, keeping the old one, when it is bad. */
+  setSecureContext(tlsOptions: SecureContextOptions): void {
+    if (this.tls === null) throw new RtmpError('ERR_RTMP_INVALID_STATE', 'no RTMPS listener (listenTls)');
+    this.tls.endpoint.setSecureContext(tlsOptions);
+  }
+
+  /** The bound RTMPS address, or null when not listening for RTMPS. */
+  tlsAddress(): AddressInfo | null {
+    const a = this.tls?.server.address() ?? null;
+    return a !== null && typeof a === 'object' ? a : null;
   }
 
   /** The bound address, or null when not listening. */
@@ -235,7 +261,10 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      const listeners = [this.server, ...(this.tls ? [this.tls.server] : [])];
+      const listenerClosed = Promise.all(
+        listeners.map((l) => new Promise<void>((resolve) => (l.listening ? l.close(() => resolve()) : resolve()))),
+      );
       const conns = [...this.open];
       for (const conn of conns) conn.destroy('server closing');
       await Promise.all(conns.map((c) => c.closed));
@@ -249,7 +278,8 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
     return this.table.bufferedBytes;
   }
 
-  private accept(socket: net.Socket): void {
+  /** Admits a TCP connection (before any TLS work: a refused one costs no handshake). */
+  private accept(socket: net.Socket, tls?: TlsEndpoint): void {
     const peer = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
     if (this.closing !== null) {
       socket.destroy();
@@ -269,9 +299,8 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
       onPublish: onPublish && ((info) => onPublish(info, conn!)),
     });
     const table = this.table;
-    conn = new RtmpConnection(`c${this.nextId++}`, socket, session, this.limits, this.merger, (c) =>
-      table.updateHeld(c),
-    );
+    const wire = tls ? tls.wrap(socket) : socket;
+    conn = new RtmpConnection(`c${this.nextId++}`, wire, session, this.limits, this.merger, (c) => table.updateHeld(c));
     this.open.add(conn);
     table.add(conn);
     const c = conn;
@@ -334,4 +363,15 @@ function connectionLimits(o: {
       Number.MAX_SAFE_INTEGER,
     ),
   };
+}
+
+function listenOn(server: net.Server, port: number, host: string | undefined): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }
