@@ -16,11 +16,14 @@ import { observeStreams } from './metrics/stream-metrics';
 import { FfmpegProducer } from './output/ffmpeg-producer';
 import { createRtmpIngest, type RtmpIngest } from './rtmp-ingest';
 import { StreamManager } from './streams/stream-manager';
+import type { TlsFiles } from './tls-files';
 
 export interface AppDeps {
   config: ServerConfig;
   logger: Logger;
   ffmpeg: ResolvedBinary;
+  /** The RTMPS certificate and key (read by main.ts); no RTMPS without them. */
+  tls?: TlsFiles | undefined;
 }
 
 export interface RunningServer {
@@ -30,6 +33,11 @@ export interface RunningServer {
   metrics: Metrics;
   httpPort: number;
   rtmpPort: number;
+  readonly config: ServerConfig;
+  /** The RTMPS port, when RTMPS is on. */
+  rtmpsPort: number | undefined;
+  /** Swaps the RTMPS certificate for new connections; throws, keeping the old one, when it is bad. */
+  reloadTls(tls: TlsFiles): void;
   /** Stops accepting, ends every playlist, stops every FFmpeg, closes HTTP. */
   close(): Promise<void>;
   /** Synchronous last resort for process exit: SIGKILL every FFmpeg. */
@@ -115,7 +123,9 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     );
   }
   const rtmpAddr = await rtmp.listen();
+  let rtmpsPort: number | undefined;
   try {
+    if (deps.tls) rtmpsPort = (await rtmp.listenTls(deps.tls)).port;
     await http.listen({ port: config.httpPort, host: config.httpHost });
   } catch (err) {
     await rtmp.close();
@@ -124,7 +134,10 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   const httpAddr = http.server.address();
   const httpPort = typeof httpAddr === 'object' && httpAddr ? httpAddr.port : config.httpPort;
   const rtmpPort = rtmpAddr.port;
-  logger.info({ rtmpPort, httpPort, outputDir: config.outputDir }, 'listening');
+  logger.info(
+    { rtmpPort, ...(rtmpsPort !== undefined ? { rtmpsPort } : {}), httpPort, outputDir: config.outputDir },
+    'listening',
+  );
   let closing: Promise<void> | undefined;
   return {
     http,
@@ -133,6 +146,9 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     metrics,
     httpPort,
     rtmpPort,
+    config,
+    rtmpsPort,
+    reloadTls: (tls) => rtmp.server.setSecureContext(tls),
     close() {
       closing ??= (async () => {
         reclaimer.stop();

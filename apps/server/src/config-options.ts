@@ -16,6 +16,12 @@ export interface ServerConfig {
   /** RTMP listen port (0 = ephemeral). */
   rtmpPort: number;
   rtmpHost: string;
+  /** RTMPS listen port (0 = ephemeral); 1936 once a certificate is configured. */
+  rtmpsPort: number | undefined;
+  /** PEM certificate (chain allowed) of RTMPS. Absolute after loading. */
+  tlsCert: string | undefined;
+  /** PEM private key of RTMPS. Absolute after loading. */
+  tlsKey: string | undefined;
   /** HTTP listen port (0 = ephemeral). */
   httpPort: number;
   httpHost: string;
@@ -108,6 +114,9 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
 export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   rtmpPort: 1935,
   rtmpHost: '0.0.0.0',
+  rtmpsPort: undefined,
+  tlsCert: undefined,
+  tlsKey: undefined,
   httpPort: 8080,
   httpHost: '0.0.0.0',
   outputDir: './streams',
@@ -153,6 +162,27 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'configFile', flag: '--config', env: 'CONFIG_FILE', kind: 'path', description: 'JSON config file' },
   { key: 'rtmpPort', flag: '--rtmp-port', env: 'RTMP_PORT', kind: 'port', description: 'RTMP listen port' },
   { key: 'rtmpHost', flag: '--rtmp-host', env: 'RTMP_HOST', kind: 'string', description: 'RTMP listen address' },
+  {
+    key: 'rtmpsPort',
+    flag: '--rtmps-port',
+    env: 'RTMPS_PORT',
+    kind: 'port',
+    description: 'RTMPS listen port (needs --tls-cert and --tls-key; 1936 when they are given)',
+  },
+  {
+    key: 'tlsCert',
+    flag: '--tls-cert',
+    env: 'TLS_CERT',
+    kind: 'path',
+    description: 'PEM certificate (chain allowed) for RTMPS, reread on SIGHUP',
+  },
+  {
+    key: 'tlsKey',
+    flag: '--tls-key',
+    env: 'TLS_KEY',
+    kind: 'path',
+    description: 'PEM private key for RTMPS, reread on SIGHUP',
+  },
   { key: 'httpPort', flag: '--http-port', env: 'HTTP_PORT', kind: 'port', description: 'HTTP listen port' },
   { key: 'httpHost', flag: '--http-host', env: 'HTTP_HOST', kind: 'string', description: 'HTTP listen address' },
   { key: 'outputDir', flag: '--output-dir', env: 'OUTPUT_DIR', kind: 'path', description: 'HLS output root' },

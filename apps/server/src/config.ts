@@ -209,6 +209,14 @@ export function loadConfig(input: LoadConfigInput = {}): LoadedConfig {
   }
   config.outputDir = resolve(cwd, config.outputDir);
   if (config.ffmpegPath) config.ffmpegPath = resolve(cwd, config.ffmpegPath);
+  if (config.tlsCert) config.tlsCert = resolve(cwd, config.tlsCert);
+  if (config.tlsKey) config.tlsKey = resolve(cwd, config.tlsKey);
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new ConfigError('--tls-cert and --tls-key go together: give both for RTMPS, or neither');
+  }
+  if (config.rtmpsPort !== undefined && config.tlsCert === undefined) {
+    throw new ConfigError('--rtmps-port needs a certificate: give --tls-cert and --tls-key');
+  }
   return { config, help: args.help, version: args.version };
 }
 

@@ -11,6 +11,7 @@ import { type FdBudget, FdBudgetError, fitToFdBudget, readOpenFileLimit } from '
 import { BinaryNotFoundError, type ResolvedBinary, resolveBinary } from './ffmpeg-resolve';
 import { tuneHeap } from './gc-tuning';
 import { createLogger, type Logger, LogSink } from './logger';
+import { readTlsFiles, TlsFilesError } from './tls-files';
 
 /**
  * Hard limit for a graceful shutdown. Below the 10 s a supervisor usually allows before SIGKILL;
@@ -103,8 +104,13 @@ async function ffmpegOrExit(config: ServerConfig, logger: Logger): Promise<Resol
 
 async function serverOrExit(config: ServerConfig, logger: Logger, ffmpeg: ResolvedBinary): Promise<RunningServer> {
   try {
-    return await startServer({ config, logger, ffmpeg });
+    return await startServer({ config, logger, ffmpeg, tls: readTlsFiles(config) });
   } catch (err) {
+    if (err instanceof TlsFilesError) {
+      logger.fatal({ code: err.code }, err.message);
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(2);
+    }
     if (isAuthConfigError(err)) {
       logger.fatal({ code: err.code }, `invalid auth configuration: ${err.message}`);
       process.stderr.write(`error: auth: ${err.message}\n`);
@@ -113,6 +119,21 @@ async function serverOrExit(config: ServerConfig, logger: Logger, ffmpeg: Resolv
     const e = err as NodeJS.ErrnoException;
     logger.fatal({ err: e }, `cannot start: ${e.code ?? ''} ${e.message}`);
     process.exit(1);
+  }
+}
+
+/** SIGHUP: the RTMPS certificate is read again; a bad one is logged and the one in use kept. */
+function reloadTls(server: RunningServer, logger: Logger): void {
+  if (server.rtmpsPort === undefined) {
+    logger.info('SIGHUP: no RTMPS certificate to reload');
+    return;
+  }
+  try {
+    const tls = readTlsFiles(server.config);
+    if (tls) server.reloadTls(tls);
+    logger.info('SIGHUP: RTMPS certificate reloaded (new connections use it)');
+  } catch (err) {
+    logger.warn({ err }, `SIGHUP: keeping the RTMPS certificate in use: ${(err as Error).message}`);
   }
 }
 
@@ -142,6 +163,7 @@ function stopOnSignalsAndCrashes(server: RunningServer, logger: Logger, sink: Lo
   };
   process.on('SIGINT', () => shutdown('SIGINT', 0));
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  process.on('SIGHUP', () => reloadTls(server, logger));
   // A fatal line is on its way out before anything else can go wrong.
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');

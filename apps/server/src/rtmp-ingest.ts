@@ -23,6 +23,7 @@ import { type LimitName, type Metrics, observeRtmpBufferedBytes } from './metric
 import { PublishRefusal } from './streams/live-stream';
 import type { PublishSession } from './streams/publisher-session';
 import type { StreamManager } from './streams/stream-manager';
+import { DEFAULT_RTMPS_PORT, type TlsFiles } from './tls-files';
 
 export interface RtmpIngestDeps {
   config: ServerConfig;
@@ -35,6 +36,8 @@ export interface RtmpIngestDeps {
 export interface RtmpIngest {
   readonly server: RtmpServer;
   listen(): Promise<AddressInfo>;
+  /** Starts RTMPS beside plain RTMP with this certificate. */
+  listenTls(tls: TlsFiles): Promise<AddressInfo>;
   /** Stops accepting and closes every connection. */
   close(): Promise<void>;
 }
@@ -129,6 +132,7 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
   return {
     server,
     listen: () => server.listen(config.rtmpPort, config.rtmpHost),
+    listenTls: (tls: TlsFiles) => server.listenTls(config.rtmpsPort ?? DEFAULT_RTMPS_PORT, config.rtmpHost, tls),
     close: () => server.close(),
   };
 }

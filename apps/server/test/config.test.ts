@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, helpText, loadConfig, OPTIONS } from '../src/config';
 
@@ -98,6 +98,16 @@ describe('loadConfig', () => {
       'invalid --ingest-limit-action (flag): "throttle" is not one of drop, disconnect',
     );
     expect(fail(['--ingest-max-kbps', '-5'])).toMatch(/--ingest-max-kbps/);
+  });
+
+  it('RTMPS: certificate and key together, resolved against cwd; a port needs them', () => {
+    expect(load()).toMatchObject({ rtmpsPort: undefined, tlsCert: undefined, tlsKey: undefined });
+    expect(load(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'])).toMatchObject({
+      tlsCert: resolve(cwd, 'c.pem'),
+      tlsKey: resolve(cwd, 'k.pem'),
+    });
+    expect(fail(['--tls-cert', 'c.pem'])).toBe('--tls-cert and --tls-key go together: give both for RTMPS, or neither');
+    expect(fail(['--rtmps-port', '1936'])).toBe('--rtmps-port needs a certificate: give --tls-cert and --tls-key');
   });
 
   it('max streams: 1000 by default, at least 1', () => {

@@ -1,0 +1,84 @@
+/**
+ * RTMPS against the built server with a real ffmpeg publishing to rtmps:// (the test certificate of
+ * packages/rtmp/test/fixtures/tls; FFmpeg does not verify it by default), the certificate reloaded
+ * on SIGHUP (a bad one kept out, the stream going on), and the start-up refusals of half a
+ * configuration.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ffmpegPublisher, killAll, MAIN, type Server, sleep, startServer, waitForPlaylist } from './helpers/ingest';
+import { watchPlaylist } from './helpers/rtmp-attack';
+
+const FIXTURES = join(import.meta.dirname, '../../../../packages/rtmp/test/fixtures/tls');
+let tmp: string;
+let cert: string;
+let key: string;
+let server: Server;
+let rtmpsPort: number;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'e2e-rtmps-'));
+  cert = join(tmp, 'cert.pem');
+  key = join(tmp, 'key.pem');
+  copyFileSync(join(FIXTURES, 'cert.pem'), cert);
+  copyFileSync(join(FIXTURES, 'key.pem'), key);
+  server = await startServer(join(tmp, 'out'), ['--tls-cert', cert, '--tls-key', key, '--rtmps-port', '0']);
+  rtmpsPort = server.logs().find((l) => l.msg === 'listening')?.rtmpsPort as number;
+}, 30_000);
+
+afterAll(async () => {
+  await killAll();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+const logged = (msg: RegExp) => server.logs().filter((l) => msg.test(String(l.msg)));
+
+describe('RTMPS', () => {
+  it('takes a real ffmpeg publishing over rtmps:// to a playing HLS stream', async () => {
+    expect(rtmpsPort).toBeGreaterThan(0);
+    expect(rtmpsPort).not.toBe(server.rtmpPort);
+    ffmpegPublisher(`rtmps://127.0.0.1:${rtmpsPort}/live/test/secure`, { seconds: 40 });
+    const p = await waitForPlaylist(server, 'secure', 2);
+    expect(p.segments.length).toBeGreaterThanOrEqual(2);
+  }, 40_000);
+
+  it('SIGHUP rereads the certificate: a bad one is kept out, the stream goes on, a good one is taken', async () => {
+    const steady = watchPlaylist(server, 'secure');
+    writeFileSync(cert, 'not a certificate\n');
+    process.kill(server.pid, 'SIGHUP');
+    await sleep(500);
+    expect(logged(/^SIGHUP: keeping the RTMPS certificate in use/)).toHaveLength(1);
+    // New connections still get the certificate in use.
+    ffmpegPublisher(`rtmps://127.0.0.1:${rtmpsPort}/live/test/second`, { seconds: 15 });
+    await waitForPlaylist(server, 'second', 1);
+    copyFileSync(join(FIXTURES, 'cert.pem'), cert);
+    process.kill(server.pid, 'SIGHUP');
+    await sleep(500);
+    expect(logged(/^SIGHUP: RTMPS certificate reloaded/)).toHaveLength(1);
+    expect(await steady.stop(), 'longest standstill of the live playlist').toBeLessThan(3000);
+    expect(server.output()).not.toContain('PRIVATE KEY');
+  }, 40_000);
+
+  it('refuses to start with half a TLS configuration or an unreadable key, in one line, status 2', () => {
+    const run = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 15_000 });
+    const half = run(['--tls-cert', cert, '--rtmp-port', '0', '--http-port', '0']);
+    expect(half.status).toBe(2);
+    expect(half.stderr).toContain('--tls-cert and --tls-key go together');
+    const missing = run([
+      '--tls-cert',
+      cert,
+      '--tls-key',
+      join(tmp, 'nope.pem'),
+      '--rtmp-port',
+      '0',
+      '--http-port',
+      '0',
+    ]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read the TLS key .*nope\.pem/);
+  }, 40_000);
+});
