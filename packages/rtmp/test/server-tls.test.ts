@@ -3,6 +3,7 @@
  * client and a plain TCP peer. Loopback only.
  */
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,7 +22,8 @@ afterEach(async () => {
 
 /** A TLS client trusting the test certificate; resolves with what it received once `bytes` arrived. */
 function tlsPeer(port: number, localAddress = '127.0.0.1') {
-  const socket = tls.connect({ host: '127.0.0.1', port, localAddress, ca: TLS.cert, servername: 'localhost' });
+  const tcp = net.connect({ host: '127.0.0.1', port, localAddress });
+  const socket = tls.connect({ socket: tcp, ca: TLS.cert, servername: 'localhost' });
   opened.push(socket);
   let received = Buffer.alloc(0);
   socket.on('data', (d: Buffer) => {
