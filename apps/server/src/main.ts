@@ -11,7 +11,7 @@ import { type FdBudget, FdBudgetError, fitToFdBudget, readOpenFileLimit } from '
 import { BinaryNotFoundError, type ResolvedBinary, resolveBinary } from './ffmpeg-resolve';
 import { tuneHeap } from './gc-tuning';
 import { createLogger, type Logger, LogSink } from './logger';
-import { readTlsFiles, TlsFilesError } from './tls-files';
+import { readTlsFiles, TlsFilesError, TlsReloader } from './tls-files';
 
 /**
  * Hard limit for a graceful shutdown. Below the 10 s a supervisor usually allows before SIGKILL;
@@ -122,21 +122,6 @@ async function serverOrExit(config: ServerConfig, logger: Logger, ffmpeg: Resolv
   }
 }
 
-/** SIGHUP: the RTMPS certificate is read again; a bad one is logged and the one in use kept. */
-function reloadTls(server: RunningServer, logger: Logger): void {
-  if (server.rtmpsPort === undefined) {
-    logger.info('SIGHUP: no RTMPS certificate to reload');
-    return;
-  }
-  try {
-    const tls = readTlsFiles(server.config);
-    if (tls) server.reloadTls(tls);
-    logger.info('SIGHUP: RTMPS certificate reloaded (new connections use it)');
-  } catch (err) {
-    logger.warn({ err }, `SIGHUP: keeping the RTMPS certificate in use: ${(err as Error).message}`);
-  }
-}
-
 /** SIGINT/SIGTERM stop the server within the deadline; a crash is logged, flushed, then stops it. */
 function stopOnSignalsAndCrashes(server: RunningServer, logger: Logger, sink: LogSink): void {
   let stopping = false;
@@ -163,7 +148,13 @@ function stopOnSignalsAndCrashes(server: RunningServer, logger: Logger, sink: Lo
   };
   process.on('SIGINT', () => shutdown('SIGINT', 0));
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
-  process.on('SIGHUP', () => reloadTls(server, logger));
+  // SIGHUP rereads the RTMPS certificate (and its files are watched): never a reason to stop.
+  const tls =
+    server.rtmpsPort === undefined ? undefined : new TlsReloader(server.config, server.reloadTls, logger).watch();
+  process.on('SIGHUP', () => {
+    if (tls) tls.reload('SIGHUP');
+    else logger.info('SIGHUP: no RTMPS certificate to reload');
+  });
   // A fatal line is on its way out before anything else can go wrong.
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
