@@ -1,5 +1,5 @@
 /**
- * RTMPS against the built server with a real ffmpeg publishing to rtmps:// (the test certificate of
+ * RTMPS against the built server with a real ffmpeg and GStreamer rtmp2sink publishing over TLS (the test certificate of
  * packages/rtmp/test/fixtures/tls; FFmpeg does not verify it by default), the certificate reloaded
  * on SIGHUP (a bad one kept out, the stream going on), and the start-up refusals of half a
  * configuration.
@@ -10,7 +10,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ffmpegPublisher, killAll, MAIN, type Server, sleep, startServer, waitForPlaylist } from './helpers/ingest';
+import {
+  ffmpegPublisher,
+  gstPublisher,
+  killAll,
+  MAIN,
+  type Server,
+  sleep,
+  startServer,
+  waitForPlaylist,
+} from './helpers/ingest';
 import { watchPlaylist } from './helpers/rtmp-attack';
 
 const FIXTURES = join(import.meta.dirname, '../../../../packages/rtmp/test/fixtures/tls');
@@ -43,6 +52,14 @@ describe('RTMPS', () => {
     expect(rtmpsPort).not.toBe(server.rtmpPort);
     ffmpegPublisher(`rtmps://127.0.0.1:${rtmpsPort}/live/test/secure`, { seconds: 40 });
     const p = await waitForPlaylist(server, 'secure', 2);
+    expect(p.segments.length).toBeGreaterThanOrEqual(2);
+  }, 40_000);
+
+  it('takes GStreamer rtmp2sink over RTMPS (scheme rtmps, the OBS-style split)', async () => {
+    const sink = ['rtmp2sink', 'scheme=rtmps', 'host=127.0.0.1', `port=${rtmpsPort}`, 'application=live'];
+    // The test certificate is self-signed: GStreamer validates by default, so it is told not to.
+    gstPublisher([...sink, 'stream=test/gstsecure', 'tls-validation-flags=0'], { seconds: 20, frequency: 660 });
+    const p = await waitForPlaylist(server, 'gstsecure', 2);
     expect(p.segments.length).toBeGreaterThanOrEqual(2);
   }, 40_000);
 
