@@ -10,6 +10,11 @@
  *   node bench/load/ab-cpu.mjs --before <checkout> --after <checkout> [--streams 25] [--rounds 3]
  *       [--warmup-s 12] [--measure-s 30] [--out file.json]
  *
+ *   node bench/load/ab-cpu.mjs --rtmps <checkout> [...]
+ *
+ * With `--rtmps`, one checkout against itself: "before" publishes plain RTMP, "after" RTMPS (the
+ * test certificate of packages/rtmp/test/fixtures/tls), so the ratio is what TLS costs the server.
+ *
  * Each checkout must be built (`pnpm build`). The servers run as `pnpm start` runs them
  * (`MALLOC_MMAP_THRESHOLD_=131072`); pass `--plain-env` to run both without it.
  */
@@ -30,12 +35,18 @@ const { values: opt } = parseArgs({
     'measure-s': { type: 'string', default: '30' },
     out: { type: 'string' },
     'plain-env': { type: 'boolean', default: false },
+    rtmps: { type: 'string' },
   },
 });
+if (opt.rtmps) {
+  opt.before = opt.rtmps;
+  opt.after = opt.rtmps;
+}
 if (!opt.before || !opt.after) {
-  process.stderr.write('usage: ab-cpu.mjs --before <checkout> --after <checkout> [--streams N] [--rounds R]\n');
+  process.stderr.write('usage: ab-cpu.mjs --before <checkout> --after <checkout> | --rtmps <checkout> [--streams N]\n');
   process.exit(2);
 }
+const TLS_DIR = resolve(import.meta.dirname, '../../packages/rtmp/test/fixtures/tls');
 const N = Number(opt.streams);
 const ROUNDS = Number(opt.rounds);
 const WARMUP_MS = Number(opt['warmup-s']) * 1000;
@@ -56,6 +67,18 @@ function ticks(serverPid) {
 async function measure(label, checkout, clip, work) {
   const rtmpPort = await freePort();
   const httpPort = await freePort();
+  const tls = opt.rtmps !== undefined && label === 'after';
+  const rtmpsPort = tls ? await freePort() : undefined;
+  const tlsArgs = tls
+    ? [
+        '--tls-cert',
+        join(TLS_DIR, 'cert.pem'),
+        '--tls-key',
+        join(TLS_DIR, 'key.pem'),
+        '--rtmps-port',
+        String(rtmpsPort),
+      ]
+    : [];
   const env = opt['plain-env'] ? process.env : { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' };
   const server = startProcess(
     process.execPath,
@@ -64,13 +87,16 @@ async function measure(label, checkout, clip, work) {
       ...['--rtmp-host', '127.0.0.1', '--rtmp-port', String(rtmpPort)],
       ...['--http-host', '127.0.0.1', '--http-port', String(httpPort)],
       ...['--output-dir', join(work, `out-${label}`), '--log-level', 'warn'],
+      ...tlsArgs,
     ],
     { env },
   );
   await sleep(1500);
   const publishers = [];
   for (let i = 0; i < N; i++) {
-    const url = `rtmp://127.0.0.1:${rtmpPort}/live/bench/s${i}`;
+    const url = tls
+      ? `rtmps://127.0.0.1:${rtmpsPort}/live/bench/s${i}`
+      : `rtmp://127.0.0.1:${rtmpPort}/live/bench/s${i}`;
     publishers.push(startClipPublisher(clip, url));
     await sleep(100);
   }
