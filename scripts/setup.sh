@@ -38,6 +38,8 @@ if [ "$want_test" = 1 ]; then
   packages+=(
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+    # glib-networking: GLib's TLS backend, which rtmp2sink needs for rtmps:// (the RTMPS tests)
+    glib-networking
     nginx libnginx-mod-rtmp rtmpdump chromium
   )
 fi
