@@ -1,8 +1,8 @@
 /**
- * RTMPS against the built server with a real ffmpeg and GStreamer rtmp2sink publishing over TLS (the test certificate of
- * packages/rtmp/test/fixtures/tls; FFmpeg does not verify it by default), the certificate reloaded
- * on SIGHUP (a bad one kept out, the stream going on), and the start-up refusals of half a
- * configuration.
+ * RTMPS against the built server with a real ffmpeg and GStreamer rtmp2sink publishing over TLS
+ * (the test certificate of packages/rtmp/test/fixtures/tls, which FFmpeg does not verify by default
+ * and rtmp2sink is told not to), the certificate reread on SIGHUP and on a file change (a bad one
+ * kept out, the stream going on), and the start-up refusals of half a configuration.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
