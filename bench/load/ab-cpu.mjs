@@ -13,7 +13,9 @@
  *   node bench/load/ab-cpu.mjs --rtmps <checkout> [...]
  *
  * With `--rtmps`, one checkout against itself: "before" publishes plain RTMP, "after" RTMPS (the
- * test certificate of packages/rtmp/test/fixtures/tls), so the ratio is what TLS costs the server.
+ * test certificate of packages/rtmp/test/fixtures/tls), so the ratio is what TLS costs the server;
+ * `--both-tls` publishes RTMPS to both. `--after-args="<server flags>"` adds flags to the "after"
+ * server only (e.g. `--merged-read-ms 40`).
  *
  * Each checkout must be built (`pnpm build`). The servers run as `pnpm start` runs them
  * (`MALLOC_MMAP_THRESHOLD_=131072`); pass `--plain-env` to run both without it.
@@ -36,6 +38,8 @@ const { values: opt } = parseArgs({
     out: { type: 'string' },
     'plain-env': { type: 'boolean', default: false },
     rtmps: { type: 'string' },
+    'both-tls': { type: 'boolean', default: false },
+    'after-args': { type: 'string', default: '' },
   },
 });
 if (opt.rtmps) {
@@ -67,7 +71,8 @@ function ticks(serverPid) {
 async function measure(label, checkout, clip, work) {
   const rtmpPort = await freePort();
   const httpPort = await freePort();
-  const tls = opt.rtmps !== undefined && label === 'after';
+  const tls = opt['both-tls'] || (opt.rtmps !== undefined && label === 'after');
+  const extra = label === 'after' ? opt['after-args'].split(' ').filter(Boolean) : [];
   const rtmpsPort = tls ? await freePort() : undefined;
   const tlsArgs = tls
     ? [
@@ -88,6 +93,7 @@ async function measure(label, checkout, clip, work) {
       ...['--http-host', '127.0.0.1', '--http-port', String(httpPort)],
       ...['--output-dir', join(work, `out-${label}`), '--log-level', 'warn'],
       ...tlsArgs,
+      ...extra,
     ],
     { env },
   );
