@@ -94,7 +94,7 @@ export interface ServerConfig {
   configFile: string | undefined;
 }
 
-export type Kind = 'port' | 'int' | 'number' | 'string' | 'bool' | 'list' | 'level' | 'choice' | 'path' | 'object';
+export type Kind = 'port' | 'int' | 'number' | 'string' | 'bool' | 'list' | 'choice' | 'path' | 'object';
 
 export interface OptionSpec {
   key: keyof ServerConfig;
@@ -314,7 +314,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'logLevel',
     flag: '--log-level',
     env: 'LOG_LEVEL',
-    kind: 'level',
+    kind: 'choice',
+    choices: LOG_LEVELS,
     description: `log level (${LOG_LEVELS.join(', ')})`,
   },
   { key: 'auth', kind: 'object', description: 'publish authorization settings for @org/auth (config file only)' },

@@ -5,14 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  DEFAULT_CONFIG,
-  LOG_LEVELS,
-  type LogLevel,
-  OPTIONS,
-  type OptionSpec,
-  type ServerConfig,
-} from './config-options';
+import { DEFAULT_CONFIG, OPTIONS, type OptionSpec, type ServerConfig } from './config-options';
 
 export { DEFAULT_CONFIG, type LogLevel, OPTIONS, type ServerConfig } from './config-options';
 
@@ -54,12 +47,6 @@ function convert(spec: OptionSpec, raw: unknown, where: string): unknown {
     case 'path': {
       if (typeof raw !== 'string' || raw.length === 0 || raw.includes('\0')) {
         throw new ConfigError(`invalid ${name}: expected a non-empty string, got ${show}`);
-      }
-      return raw;
-    }
-    case 'level': {
-      if (typeof raw !== 'string' || !LOG_LEVELS.includes(raw as LogLevel)) {
-        throw new ConfigError(`invalid ${name}: ${show} is not one of ${LOG_LEVELS.join(', ')}`);
       }
       return raw;
     }

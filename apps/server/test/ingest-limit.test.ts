@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IngestRateLimit } from '../src/streams/ingest-limit';
+import type { PublishSession } from '../src/streams/publisher-session';
 import { FakePublisher, startPublish as start } from './helpers/fake-stream-parts';
 import { makeManager } from './helpers/manager-harness';
 
@@ -34,6 +35,14 @@ describe('IngestRateLimit', () => {
   });
 });
 
+/** 4000-byte frames every 100 ms (320 kbit/s) with a keyframe every 10 frames, for 3 s. */
+async function overLimit(s: PublishSession): Promise<void> {
+  for (let i = 1; i <= 30; i++) {
+    await vi.advanceTimersByTimeAsync(100);
+    s.video(i * 100, avc(i % 10 === 0, 4000));
+  }
+}
+
 describe('a publisher over its limit', () => {
   beforeEach(() => {
     vi.useFakeTimers({ now: 1_800_000_000_000 });
@@ -51,11 +60,7 @@ describe('a publisher over its limit', () => {
     const publisher = new FakePublisher('c1');
     const s = await manager.publish({ username: 'alice', app: 'a', publisher });
     start(s);
-    // 4000-byte frames every 100 ms (320 kbit/s) with a keyframe every 10 frames, for 3 s.
-    for (let i = 1; i <= 30; i++) {
-      await vi.advanceTimersByTimeAsync(100);
-      s.video(i * 100, avc(i % 10 === 0, 4000));
-    }
+    await overLimit(s);
     const written = made[0]?.producer.written ?? [];
     const frames = written.filter((w) => w.role === 'video-keyframe' || w.role === 'video-frame');
     expect(frames.length).toBeGreaterThan(2);
@@ -93,10 +98,7 @@ describe('a publisher over its limit', () => {
     const publisher = new FakePublisher('c1');
     const s = await manager.publish({ username: 'alice', app: 'a', publisher });
     start(s);
-    for (let i = 1; i <= 30; i++) {
-      await vi.advanceTimersByTimeAsync(100);
-      s.video(i * 100, avc(i % 10 === 0, 4000));
-    }
+    await overLimit(s);
     expect(publisher.disconnects).toEqual([
       {
         reason: 'over the ingest bitrate limit',

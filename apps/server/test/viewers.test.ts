@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  addressGroup,
-  MAX_VIEWER_KEYS,
-  MAX_VIEWERS_PER_ADDRESS,
-  VIEWER_TTL_MS,
-  ViewerTracker,
-} from '../src/streams/viewers';
+import { addressGroup } from '../src/net-address';
+import { MAX_VIEWER_KEYS, MAX_VIEWERS_PER_ADDRESS, VIEWER_TTL_MS, ViewerTracker } from '../src/streams/viewers';
 
 describe('addressGroup', () => {
   it('keeps an IPv4 address whole and unwraps IPv4-mapped IPv6', () => {

@@ -18,6 +18,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { unmappedAddress } from '../net-address';
 
 /**
  * Default total: a viewer holds one or two keep-alive connections, so a few thousand viewers, at
@@ -60,10 +61,9 @@ interface AddressGroup {
   readonly idle: Map<Socket, Entry>;
 }
 
-/** Strips the IPv4-mapped IPv6 prefix, so one IPv4 peer is one address whatever the listener's family. */
+/** The peer's address without an IPv4-mapped prefix: one IPv4 peer is one address whatever the listener's family. */
 export function connectionAddress(socket: Socket): string {
-  const a = socket.remoteAddress ?? '';
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+  return unmappedAddress(socket.remoteAddress ?? '');
 }
 
 /** The connections of one HTTP server, with the caps above. */

@@ -46,7 +46,7 @@ export interface HlsSource {
   readonly playlist: LivePlaylist;
   /**
    * Counts a viewer (called on each playlist or segment request that is answered): `key` tells
-   * viewers apart, `addressGroup` the unit one client holds (an IPv4 address, an IPv6 /64: `addressGroup()` in viewers.ts).
+   * viewers apart, `addressGroup` the unit one client holds (an IPv4 address, an IPv6 /64: `addressGroup()` in net-address.ts).
    */
   noteViewer(addressGroup: string, key: string): void;
 }

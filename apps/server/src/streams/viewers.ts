@@ -3,36 +3,15 @@
  * HTTP layer) seen within the last {@link VIEWER_TTL_MS}. Memory is bounded whatever clients send,
  * and one client cannot inflate the count: a user agent is free text, so one address (an IPv6 /64,
  * what one subscriber is given) counts as at most {@link MAX_VIEWERS_PER_ADDRESS} viewers — enough
- * for a household behind one NAT, useless for a script that varies its agent.
+ * for a household behind one NAT, useless for a script that varies its agent (the groups:
+ * `addressGroup` in net-address.ts).
  */
-import { isIPv4, isIPv6 } from 'node:net';
-
 /** Viewers count as current this long after their last request. */
 export const VIEWER_TTL_MS = 30_000;
 /** Most viewer keys remembered per stream. */
 export const MAX_VIEWER_KEYS = 10_000;
 /** Most distinct viewers one address group counts as, by default (`--max-viewers-per-address`). */
 export const MAX_VIEWERS_PER_ADDRESS = 4;
-
-const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
-
-/**
- * The unit one client controls: an IPv4 address (IPv4-mapped IPv6 included), or the /64 prefix of
- * an IPv6 address. Anything else (no address: a test seam) is its own group.
- */
-export function addressGroup(ip: string): string {
-  const mapped = IPV4_MAPPED.exec(ip);
-  if (mapped?.[1] !== undefined) return mapped[1];
-  if (isIPv4(ip) || !isIPv6(ip)) return ip;
-  const [head = '', tail = ''] = ip.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === '' ? [] : tail.split(':');
-  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
-}
 
 interface Seen {
   at: number;

@@ -26,7 +26,7 @@ import {
   stop,
   waitForPlaylist,
 } from './helpers/ingest';
-import { watchPlaylist } from './helpers/rtmp-attack';
+import { metric, watchPlaylist } from './helpers/rtmp-attack';
 
 const run = promisify(execFile);
 let tmp: string;
@@ -61,13 +61,6 @@ async function until<T>(ms: number, what: string, check: () => Promise<T | undef
     if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
     await sleep(100);
   }
-}
-
-/** A counter's value in /metrics (0 when absent). */
-async function counter(server: Server, name: string): Promise<number> {
-  const r = await fetch(server.url('/metrics'), { signal: AbortSignal.timeout(5000) });
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(await r.text());
-  return m ? Number(m[1]) : 0;
 }
 
 /** The playlist's segments in order, each with whether a discontinuity precedes it. */
@@ -128,8 +121,8 @@ describe('output faults', () => {
       expect(line.stalledMs).toBeGreaterThanOrEqual(5000);
       expect(String(line.msg)).toMatch(/restarting$/);
       expect(detectedMs).toBeGreaterThanOrEqual(4000);
-      expect(await counter(server, 'ffmpeg_stalls_total')).toBeGreaterThanOrEqual(1);
-      expect(await counter(server, 'ffmpeg_restarts_total')).toBeGreaterThanOrEqual(1);
+      expect(await metric(server, 'ffmpeg_stalls_total')).toBeGreaterThanOrEqual(1);
+      expect(await metric(server, 'ffmpeg_restarts_total')).toBeGreaterThanOrEqual(1);
       const newPid = await until(10_000, 'a new ffmpeg', () => {
         const p = ffmpegOf(server.pid, 'stally')?.pid;
         return p !== undefined && p !== pid ? p : undefined;
@@ -185,7 +178,7 @@ describe('output faults', () => {
       }
       const warning = await until(5000, 'write warning', () => warns(server, /^segment not fully written/)[0]);
       expect(['empty', 'truncated']).toContain(warning.reason);
-      const errors = await counter(server, 'hls_segment_write_errors_total');
+      const errors = await metric(server, 'hls_segment_write_errors_total');
       expect(errors).toBeGreaterThanOrEqual(1);
       // Bounded: one warning line per kind and 10 s, however many segments failed.
       expect(warns(server, /^segment not fully written/).length).toBeLessThanOrEqual(2);
