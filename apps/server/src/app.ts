@@ -32,7 +32,8 @@ export interface RunningServer {
   manager: StreamManager;
   metrics: Metrics;
   httpPort: number;
-  rtmpPort: number;
+  /** The RTMP port, when plain RTMP is on. */
+  rtmpPort: number | undefined;
   readonly config: ServerConfig;
   /** The RTMPS port, when RTMPS is on. */
   rtmpsPort: number | undefined;
@@ -122,10 +123,11 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       `${MMAP_THRESHOLD_ENV} is not set: memory freed after an attack may stay resident (pnpm start sets it)`,
     );
   }
-  const rtmpAddr = await rtmp.listen();
+  let rtmpPort: number | undefined;
   let rtmpsPort: number | undefined;
   try {
-    if (deps.tls) rtmpsPort = (await rtmp.listenTls(deps.tls)).port;
+    if (config.rtmpPort !== null) rtmpPort = (await rtmp.listen()).port;
+    if (deps.tls && config.rtmpsPort !== null) rtmpsPort = (await rtmp.listenTls(deps.tls)).port;
     await http.listen({ port: config.httpPort, host: config.httpHost });
   } catch (err) {
     await rtmp.close();
@@ -133,9 +135,13 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   }
   const httpAddr = http.server.address();
   const httpPort = typeof httpAddr === 'object' && httpAddr ? httpAddr.port : config.httpPort;
-  const rtmpPort = rtmpAddr.port;
   logger.info(
-    { rtmpPort, ...(rtmpsPort !== undefined ? { rtmpsPort } : {}), httpPort, outputDir: config.outputDir },
+    {
+      ...(rtmpPort !== undefined ? { rtmpPort } : {}),
+      ...(rtmpsPort !== undefined ? { rtmpsPort } : {}),
+      httpPort,
+      outputDir: config.outputDir,
+    },
     'listening',
   );
   let closing: Promise<void> | undefined;

@@ -13,11 +13,14 @@ import { MAX_VIEWERS_PER_ADDRESS } from './streams/viewers';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface ServerConfig {
-  /** RTMP listen port (0 = ephemeral). */
-  rtmpPort: number;
+  /**
+   * RTMP listen port; null = plain RTMP off (`--rtmp-port 0`, for TLS-only deployments). A config
+   * object built in code may hold 0 for an ephemeral port, as `net` reads it.
+   */
+  rtmpPort: number | null;
   rtmpHost: string;
-  /** RTMPS listen port (0 = ephemeral); 1936 once a certificate is configured. */
-  rtmpsPort: number | undefined;
+  /** RTMPS listen port: undefined = 1936 once a certificate is configured; null = off (`--rtmps-port 0`). */
+  rtmpsPort: number | null | undefined;
   /** PEM certificate (chain allowed) of RTMPS. Absolute after loading. */
   tlsCert: string | undefined;
   /** PEM private key of RTMPS. Absolute after loading. */
@@ -160,14 +163,20 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
 /** Every option: its flag, environment variable, type and description. `--help` prints this. */
 export const OPTIONS: readonly OptionSpec[] = [
   { key: 'configFile', flag: '--config', env: 'CONFIG_FILE', kind: 'path', description: 'JSON config file' },
-  { key: 'rtmpPort', flag: '--rtmp-port', env: 'RTMP_PORT', kind: 'port', description: 'RTMP listen port' },
+  {
+    key: 'rtmpPort',
+    flag: '--rtmp-port',
+    env: 'RTMP_PORT',
+    kind: 'port',
+    description: 'RTMP listen port (0: plain RTMP off, RTMPS only)',
+  },
   { key: 'rtmpHost', flag: '--rtmp-host', env: 'RTMP_HOST', kind: 'string', description: 'RTMP listen address' },
   {
     key: 'rtmpsPort',
     flag: '--rtmps-port',
     env: 'RTMPS_PORT',
     kind: 'port',
-    description: 'RTMPS listen port (needs --tls-cert and --tls-key; 1936 when they are given)',
+    description: 'RTMPS listen port (needs --tls-cert and --tls-key; 1936 when they are given; 0: off)',
   },
   {
     key: 'tlsCert',

@@ -131,7 +131,7 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
 
   return {
     server,
-    listen: () => server.listen(config.rtmpPort, config.rtmpHost),
+    listen: () => server.listen(config.rtmpPort ?? 0, config.rtmpHost),
     listenTls: (tls: TlsFiles) => server.listenTls(config.rtmpsPort ?? DEFAULT_RTMPS_PORT, config.rtmpHost, tls),
     close: () => server.close(),
   };

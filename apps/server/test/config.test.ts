@@ -110,6 +110,16 @@ describe('loadConfig', () => {
     expect(fail(['--rtmps-port', '1936'])).toBe('--rtmps-port needs a certificate: give --tls-cert and --tls-key');
   });
 
+  it('port 0 turns RTMP or RTMPS off, but not both', () => {
+    const tls = ['--tls-cert', 'c.pem', '--tls-key', 'k.pem'];
+    expect(load(['--rtmp-port', '0', ...tls])).toMatchObject({ rtmpPort: null, rtmpsPort: undefined });
+    expect(load(['--rtmps-port', '0', ...tls])).toMatchObject({ rtmpPort: 1935, rtmpsPort: null });
+    expect(load([], { RTMP_PORT: '0', TLS_CERT: 'c.pem', TLS_KEY: 'k.pem' }).rtmpPort).toBeNull();
+    const nothing = /no publisher could connect: --rtmp-port 0 turns plain RTMP off, and RTMPS is not on/;
+    expect(fail(['--rtmp-port', '0'])).toMatch(nothing);
+    expect(fail(['--rtmp-port', '0', '--rtmps-port', '0', ...tls])).toMatch(nothing);
+  });
+
   it('max streams: 1000 by default, at least 1', () => {
     expect(load().maxStreams).toBe(1000);
     expect(load([], { MAX_STREAMS: '50' }).maxStreams).toBe(50);

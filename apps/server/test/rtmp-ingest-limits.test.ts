@@ -26,7 +26,7 @@ const clients: RtmpClient[] = [];
 beforeAll(async () => {
   const { config } = loadConfig({
     argv: [
-      ...['--rtmp-port', '0', '--http-port', '0', '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
+      ...['--http-port', '0', '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
       ...['--output-dir', join(root, 'out'), '--publish-timeout-ms', '300'],
       ...['--rtmp-max-connections-per-address', '20'],
     ],
@@ -41,7 +41,8 @@ beforeAll(async () => {
     },
   });
   const logger = pino({ level: 'info' }, sink);
-  server = await startServer({ config, logger, ffmpeg: await resolveBinary('ffmpeg') });
+  // In code, port 0 is net's ephemeral port (from the command line it turns RTMP off).
+  server = await startServer({ config: { ...config, rtmpPort: 0 }, logger, ffmpeg: await resolveBinary('ffmpeg') });
 }, 60_000);
 
 afterAll(async () => {

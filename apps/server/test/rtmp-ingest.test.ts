@@ -26,12 +26,17 @@ const clients: RtmpClient[] = [];
 beforeAll(async () => {
   const { config } = loadConfig({
     argv: [
-      ...['--rtmp-port', '0', '--http-port', '0', '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
+      ...['--http-port', '0', '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
       ...['--output-dir', outputDir, '--reconnect-grace-ms', '300', '--cleanup-delay-ms', '100'],
     ],
   });
   const ffmpeg = await resolveBinary('ffmpeg');
-  server = await startServer({ config, logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), ffmpeg });
+  // In code, port 0 is net's ephemeral port (from the command line it turns RTMP off).
+  server = await startServer({
+    config: { ...config, rtmpPort: 0 },
+    logger: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    ffmpeg,
+  });
   clip = await readFlvTags(await makeClip(join(root, 'clip.flv'), { seconds: 3 }));
 }, 60_000);
 

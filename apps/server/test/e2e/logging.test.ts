@@ -7,16 +7,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAIN } from './helpers/ingest';
+import { freePort, MAIN } from './helpers/ingest';
 
 describe('logging', () => {
   it('the built server exits 0 on SIGTERM after its stdout reader has gone', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'log-sink-server-'));
+    const rtmpPort = String(await freePort());
     const proc = spawn(
       process.execPath,
       [
         MAIN,
-        ...['--rtmp-port', '0', '--http-port', '0', '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
+        ...['--rtmp-port', rtmpPort, '--http-port', '0', '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
         ...['--output-dir', join(dir, 'out')],
       ],
       { stdio: ['ignore', 'pipe', 'ignore'] },

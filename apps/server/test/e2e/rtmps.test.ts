@@ -18,6 +18,7 @@ import {
   type Server,
   sleep,
   startServer,
+  stop,
   waitForPlaylist,
 } from './helpers/ingest';
 import { watchPlaylist } from './helpers/rtmp-attack';
@@ -83,6 +84,22 @@ describe('RTMPS', () => {
     expect(logged(/^RTMPS certificate reloaded/).some((l) => l.trigger === 'file change')).toBe(true);
     expect(await steady.stop(), 'longest standstill of the live playlist').toBeLessThan(3000);
     expect(server.output()).not.toContain('PRIVATE KEY');
+  }, 40_000);
+
+  it('serves RTMPS alone with --rtmp-port 0: no plain RTMP listener, publishers over TLS get in', async () => {
+    const tlsOnly = await startServer(join(tmp, 'out-tls-only'), [
+      ...['--tls-cert', cert, '--tls-key', key, '--rtmps-port', '0', '--rtmp-port', '0'],
+    ]);
+    const listening = tlsOnly.logs().find((l) => l.msg === 'listening') as Record<string, unknown>;
+    expect(listening.rtmpPort).toBeUndefined();
+    expect(tlsOnly.rtmpsPort).toBeGreaterThan(0);
+    ffmpegPublisher(`rtmps://127.0.0.1:${tlsOnly.rtmpsPort}/live/test/tlsonly`, { seconds: 15 });
+    const p = await waitForPlaylist(tlsOnly, 'tlsonly', 1);
+    expect(p.segments.length).toBeGreaterThanOrEqual(1);
+    await stop(tlsOnly);
+    const none = spawnSync(process.execPath, [MAIN, '--rtmp-port', '0', '--http-port', '0'], { encoding: 'utf8' });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('no publisher could connect');
   }, 40_000);
 
   it('refuses to start with half a TLS configuration or an unreadable key, in one line, status 2', () => {

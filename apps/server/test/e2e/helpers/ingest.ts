@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { resolve } from 'node:path';
 import { SEGMENT_NAME_PATTERN } from '../../../src/hls/names';
 import { type Playlist, parsePlaylist } from '../../helpers/media';
@@ -58,7 +59,10 @@ export async function killAll(): Promise<void> {
 }
 
 export interface Server extends Proc {
+  /** The RTMP port (not a number when the test turned plain RTMP off). */
   rtmpPort: number;
+  /** The RTMPS port, when RTMPS is on. */
+  rtmpsPort?: number;
   httpPort: number;
   outputDir: string;
   /** Parsed JSON log lines so far. */
@@ -74,22 +78,57 @@ export interface StartServerOptions {
 /** The server's environment as `pnpm start` sets it (memory freed after an attack leaves the process). */
 const SERVER_ENV = { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' };
 
-/** Starts `node dist/main.js` on free ports and waits for its `listening` line. */
+/** A port free on 127.0.0.1 a moment ago (the kernel's pick, released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Listener flags whose `0` in a test's arguments means "a free port" (the server reads 0 as off). */
+const FREE_PORT_FLAGS = new Set(['--rtmps-port', '--https-port']);
+
+/**
+ * Starts `node dist/main.js` on free ports and waits for its `listening` line. RTMP and HTTP get
+ * free ports unless `extra` names its own (a later flag wins: `--rtmp-port 0` turns RTMP off);
+ * `--rtmps-port 0` / `--https-port 0` in `extra` get free ports too. A port taken meanwhile by
+ * someone else is retried with new ones.
+ */
 export async function startServer(
   outputDir: string,
   extra: readonly string[] = [],
   options: StartServerOptions = {},
 ): Promise<Server> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(outputDir, extra, options);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startServerOnce(outputDir: string, extra: readonly string[], options: StartServerOptions) {
   const node = [process.execPath];
   const [cmd, ...prefix] = options.nofile === undefined ? node : ['prlimit', `--nofile=${options.nofile}`, ...node];
+  const args = [...extra];
+  for (let i = 0; i < args.length - 1; i++) {
+    if (FREE_PORT_FLAGS.has(args[i] as string) && args[i + 1] === '0') args[i + 1] = String(await freePort());
+  }
+  const ports = ['--rtmp-port', String(await freePort()), '--http-port', String(await freePort())];
   const p = start(
     cmd as string,
     [
       ...prefix,
       MAIN,
-      ...['--rtmp-port', '0', '--http-port', '0', '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
+      ...[...ports, '--rtmp-host', '127.0.0.1', '--http-host', '127.0.0.1'],
       ...['--output-dir', outputDir],
-      ...extra,
+      ...args,
     ],
     SERVER_ENV,
   );
@@ -112,6 +151,7 @@ export async function startServer(
       const s: Server = {
         ...p,
         rtmpPort: line.rtmpPort as number,
+        ...(typeof line.rtmpsPort === 'number' ? { rtmpsPort: line.rtmpsPort } : {}),
         httpPort: line.httpPort as number,
         outputDir,
         logs,
