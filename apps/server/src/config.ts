@@ -199,10 +199,13 @@ export function loadConfig(input: LoadConfigInput = {}): LoadedConfig {
   if (config.tlsCert) config.tlsCert = resolve(cwd, config.tlsCert);
   if (config.tlsKey) config.tlsKey = resolve(cwd, config.tlsKey);
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
-    throw new ConfigError('--tls-cert and --tls-key go together: give both for RTMPS, or neither');
+    throw new ConfigError('--tls-cert and --tls-key go together: give both for RTMPS and HTTPS, or neither');
   }
   if (config.rtmpsPort !== undefined && config.tlsCert === undefined) {
     throw new ConfigError('--rtmps-port needs a certificate: give --tls-cert and --tls-key');
+  }
+  if (config.httpsPort !== undefined && config.tlsCert === undefined) {
+    throw new ConfigError('--https-port needs a certificate: give --tls-cert and --tls-key');
   }
   return { config, help: args.help, version: args.version };
 }

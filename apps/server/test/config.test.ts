@@ -106,8 +106,11 @@ describe('loadConfig', () => {
       tlsCert: resolve(cwd, 'c.pem'),
       tlsKey: resolve(cwd, 'k.pem'),
     });
-    expect(fail(['--tls-cert', 'c.pem'])).toBe('--tls-cert and --tls-key go together: give both for RTMPS, or neither');
+    expect(fail(['--tls-cert', 'c.pem'])).toBe(
+      '--tls-cert and --tls-key go together: give both for RTMPS and HTTPS, or neither',
+    );
     expect(fail(['--rtmps-port', '1936'])).toBe('--rtmps-port needs a certificate: give --tls-cert and --tls-key');
+    expect(fail(['--https-port', '8443'])).toBe('--https-port needs a certificate: give --tls-cert and --tls-key');
   });
 
   it('max streams: 1000 by default, at least 1', () => {
