@@ -15,7 +15,8 @@ import {
   type IncomingHttpHeaders,
   type SecureClientSessionOptions,
 } from 'node:http2';
-import { get as httpsGet, type RequestOptions } from 'node:https';
+import { Agent, get as httpsGet, type RequestOptions } from 'node:https';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -276,7 +277,6 @@ describe('connection caps on the HTTPS listener', () => {
 
   it('counts a connection still in its TLS handshake, which an idle-eviction can close', async () => {
     const { httpsPort, app } = await serve({ maxConnections: 1, maxConnectionsPerAddress: 1 });
-    const { connect: tcpConnect } = await import('node:net');
     const silent = tcpConnect({ host: '127.0.0.1', port: httpsPort });
     let silentClosed = false;
     silent.on('close', () => {
@@ -324,10 +324,27 @@ describe('closing', () => {
     const { app, httpsPort } = await serve();
     const session = await h2session(httpsPort);
     await h2get(session, '/healthz');
+    const agent = new Agent({ keepAlive: true });
+    const keptAlive = await new Promise<Socket>((resolve, reject) => {
+      const options = { host: '127.0.0.1', servername: 'localhost', port: httpsPort, path: '/healthz', ca: CA, agent };
+      const req = httpsGet({ ...options, ALPNProtocols: ['http/1.1'] } as RequestOptions, (res) => {
+        res.resume();
+        // Released to the agent, open: the socket is the request's, not the ended response's.
+        res.on('end', () => resolve(req.socket as Socket));
+      });
+      req.on('error', reject);
+    });
+    let keptAliveClosed = false;
+    keptAlive.once('close', () => {
+      keptAliveClosed = true;
+    });
+    expect(keptAlive.destroyed).toBe(false);
     const started = Date.now();
     await app.close();
     apps.splice(apps.indexOf(app), 1);
     expect(Date.now() - started).toBeLessThan(1500);
     await until('session closed', () => session.closed || session.destroyed);
+    await until('keep-alive connection closed', () => keptAliveClosed);
+    agent.destroy();
   });
 });

@@ -82,6 +82,34 @@ function connectionTable(o: HttpAppOptions): HttpConnectionTable {
   return table;
 }
 
+/**
+ * Fastify's `serverFactory`: the HTTP server, and with `https` the HTTPS listener beside it (put in
+ * `made`), both answering through the fast path, then Fastify, under one connection table.
+ */
+function serverFactory(
+  fastServe: ReturnType<typeof createFastPath>,
+  connections: HttpConnectionTable,
+  https: HttpsListenerOptions | undefined,
+  made: { https?: HttpsListener },
+) {
+  return (handler: RequestListener, opts: Record<string, unknown>) => {
+    // Fastify answers HTTP/2 compatibility requests as it does HTTP/1 ones (it checks per request).
+    const serve: SharedRequestListener = (req, res) => {
+      if (!fastServe(req, res)) (handler as SharedRequestListener)(req, res);
+    };
+    const server = createServer(serve);
+    // What Fastify itself sets on the servers it creates.
+    const keepAliveTimeoutMs = Number(opts.keepAliveTimeout ?? 72_000);
+    const requestTimeoutMs = Number(opts.requestTimeout ?? 0);
+    server.keepAliveTimeout = keepAliveTimeoutMs;
+    server.requestTimeout = requestTimeoutMs;
+    server.setTimeout(Number(opts.connectionTimeout ?? 0));
+    connections.attach(server);
+    if (https) made.https = new HttpsListener(https, serve, connections, { keepAliveTimeoutMs, requestTimeoutMs });
+    return server;
+  };
+}
+
 /** Builds the HTTP app; does not listen. Throws when an option is unusable (hls.js missing, bad CORS origin). */
 export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
   if (!o.outputDir) throw new TypeError('buildHttpApp: outputDir is required');
@@ -95,26 +123,10 @@ export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
   const fastState = { closing: false };
   const fastServe = createFastPath(responder, counter, fastState);
   const connections = connectionTable(o);
-  let httpsListener: HttpsListener | undefined;
+  const listeners: { https?: HttpsListener } = {};
 
   const app = Fastify({
-    serverFactory: (handler: RequestListener, opts: Record<string, unknown>) => {
-      // Fastify answers HTTP/2 compatibility requests as it does HTTP/1 ones (it checks per request).
-      const serve: SharedRequestListener = (req, res) => {
-        if (!fastServe(req, res)) (handler as SharedRequestListener)(req, res);
-      };
-      const server = createServer(serve);
-      // What Fastify itself sets on the servers it creates.
-      const keepAliveTimeoutMs = Number(opts.keepAliveTimeout ?? 72_000);
-      const requestTimeoutMs = Number(opts.requestTimeout ?? 0);
-      server.keepAliveTimeout = keepAliveTimeoutMs;
-      server.requestTimeout = requestTimeoutMs;
-      server.setTimeout(Number(opts.connectionTimeout ?? 0));
-      connections.attach(server);
-      if (o.https)
-        httpsListener = new HttpsListener(o.https, serve, connections, { keepAliveTimeoutMs, requestTimeoutMs });
-      return server;
-    },
+    serverFactory: serverFactory(fastServe, connections, o.https, listeners),
     requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
     loggerInstance: o.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Players poll playlists every second: per-request logs would drown everything else.
@@ -149,6 +161,7 @@ export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
   app.addHook('onResponse', async (req, reply) => {
     counter.count(req.routeOptions.config.routeClass ?? 'other', reply.statusCode, requestProtocol(req.raw));
   });
+  const httpsListener = listeners.https;
   app.decorate('httpsListener', httpsListener);
   let httpsClosed: Promise<void> | undefined;
   app.addHook('preClose', async () => {
