@@ -1,7 +1,8 @@
 /**
  * The ingest service assembled: metrics, the stream manager (one FFmpeg per stream as the segment
- * producer), the RTMP listener with publish authorization, and the HTTP app. `startServer` listens on both ports and
- * returns a handle whose `close()` ends every playlist and stops every FFmpeg.
+ * producer), the RTMP listener with publish authorization, and the HTTP app. `startServer` listens on every port
+ * (RTMP, HTTP, and with a certificate RTMPS and HTTPS) and returns a handle whose `close()` ends every playlist and
+ * stops every FFmpeg.
  */
 import { mkdir } from 'node:fs/promises';
 import { createPublishAuthorizer, type PublishAuthConfig } from '@org/auth';
@@ -9,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config';
 import type { ResolvedBinary } from './ffmpeg-resolve';
 import { buildHttpApp } from './http/app';
+import { DEFAULT_HTTPS_PORT } from './http/https-listener';
 import type { Logger } from './logger';
 import { childEnvironment, MemoryReclaimer, MMAP_THRESHOLD_ENV, mallocReturnsLargeBuffers } from './memory-reclaim';
 import { createMetrics, type Metrics } from './metrics/metrics';
@@ -22,7 +24,7 @@ export interface AppDeps {
   config: ServerConfig;
   logger: Logger;
   ffmpeg: ResolvedBinary;
-  /** The RTMPS certificate and key (read by main.ts); no RTMPS without them. */
+  /** The certificate and key of RTMPS and HTTPS (read by main.ts); neither without them. */
   tls?: TlsFiles | undefined;
 }
 
@@ -37,7 +39,9 @@ export interface RunningServer {
   readonly config: ServerConfig;
   /** The RTMPS port, when RTMPS is on. */
   rtmpsPort: number | undefined;
-  /** Swaps the RTMPS certificate for new connections; throws, keeping the old one, when it is bad. */
+  /** The HTTPS port, when HTTPS is on (with RTMPS: the same certificate). */
+  httpsPort: number | undefined;
+  /** Swaps the RTMPS and HTTPS certificate for new connections; throws, keeping the old one, when it is bad. */
   reloadTls(tls: TlsFiles): void;
   /** Stops accepting, ends every playlist, stops every FFmpeg, closes HTTP. */
   close(): Promise<void>;
@@ -111,6 +115,15 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     segmentCacheBytes: config.hlsCacheBytes,
     maxConnections: config.httpMaxConnections,
     maxConnectionsPerAddress: config.httpMaxConnectionsPerAddress,
+    https:
+      deps.tls && config.httpsPort !== null
+        ? {
+            tls: deps.tls,
+            hstsMaxAge: config.hstsMaxAge,
+            maxConcurrentStreams: config.http2MaxConcurrentStreams,
+            maxSessionMemoryMb: config.http2MaxSessionMemoryMb,
+          }
+        : undefined,
   });
   const rtmp = createRtmpIngest({ config, logger: logger.child({ component: 'rtmp' }), manager, authorizer, metrics });
   const reclaimer = new MemoryReclaimer({
@@ -125,12 +138,14 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   }
   let rtmpPort: number | undefined;
   let rtmpsPort: number | undefined;
+  let httpsPort: number | undefined;
   try {
     if (config.rtmpPort !== null) rtmpPort = (await rtmp.listen()).port;
     if (deps.tls && config.rtmpsPort !== null) rtmpsPort = (await rtmp.listenTls(deps.tls)).port;
     await http.listen({ port: config.httpPort, host: config.httpHost });
+    httpsPort = (await http.httpsListener?.listen(config.httpsPort ?? DEFAULT_HTTPS_PORT, config.httpHost))?.port;
   } catch (err) {
-    await rtmp.close();
+    await Promise.all([rtmp.close(), http.close()]);
     throw err;
   }
   const httpAddr = http.server.address();
@@ -140,6 +155,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       ...(rtmpPort !== undefined ? { rtmpPort } : {}),
       ...(rtmpsPort !== undefined ? { rtmpsPort } : {}),
       httpPort,
+      ...(httpsPort !== undefined ? { httpsPort } : {}),
       outputDir: config.outputDir,
     },
     'listening',
@@ -154,7 +170,12 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     rtmpPort,
     config,
     rtmpsPort,
-    reloadTls: (tls) => rtmp.server.setSecureContext(tls),
+    httpsPort,
+    // Both or neither: readTlsFiles checked the pair, so the first cannot fail where the second would not.
+    reloadTls: (tls) => {
+      rtmp.server.setSecureContext(tls);
+      http.httpsListener?.setSecureContext(tls);
+    },
     close() {
       closing ??= (async () => {
         reclaimer.stop();

@@ -4,9 +4,11 @@
  */
 
 import { DEFAULT_MAX_CONTROL_BYTES_PER_SECOND } from '@org/rtmp';
+import { HTTPS_OPTIONS } from './config-https';
 import { PEER_LIMIT_OPTIONS } from './config-limits';
 import { DEFAULT_FD_RESERVE } from './fd-budget';
 import { DEFAULT_HTTP_MAX_CONNECTIONS, DEFAULT_HTTP_MAX_CONNECTIONS_PER_ADDRESS } from './http/connection-limit';
+import { DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS, DEFAULT_HTTP2_MAX_SESSION_MEMORY_MB } from './http/https-listener';
 import type { IngestLimitAction } from './streams/ingest-limit';
 import { MAX_VIEWERS_PER_ADDRESS } from './streams/viewers';
 
@@ -21,13 +23,21 @@ export interface ServerConfig {
   rtmpHost: string;
   /** RTMPS listen port: undefined = 1936 once a certificate is configured; null = off (`--rtmps-port 0`). */
   rtmpsPort: number | null | undefined;
-  /** PEM certificate (chain allowed) of RTMPS. Absolute after loading. */
+  /** PEM certificate (chain allowed) of RTMPS and HTTPS. Absolute after loading. */
   tlsCert: string | undefined;
-  /** PEM private key of RTMPS. Absolute after loading. */
+  /** PEM private key of RTMPS and HTTPS. Absolute after loading. */
   tlsKey: string | undefined;
   /** HTTP listen port (0 = ephemeral). */
   httpPort: number;
   httpHost: string;
+  /** HTTPS listen port (0 = ephemeral), on `httpHost`; 8443 once a certificate is configured. */
+  httpsPort: number | null | undefined;
+  /** `Strict-Transport-Security` max-age of HTTPS responses, seconds (0: not sent). */
+  hstsMaxAge: number;
+  /** Concurrent streams per HTTP/2 session. */
+  http2MaxConcurrentStreams: number;
+  /** Memory one HTTP/2 session may use, MB. */
+  http2MaxSessionMemoryMb: number;
   /** Root of the HLS output: `{outputDir}/{username}/live.m3u8`. Absolute after loading. */
   outputDir: string;
   /** Authorized publish URL patterns, first match wins. */
@@ -122,6 +132,10 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   tlsKey: undefined,
   httpPort: 8080,
   httpHost: '0.0.0.0',
+  httpsPort: undefined,
+  hstsMaxAge: 0,
+  http2MaxConcurrentStreams: DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS,
+  http2MaxSessionMemoryMb: DEFAULT_HTTP2_MAX_SESSION_MEMORY_MB,
   outputDir: './streams',
   patterns: ['/live/{app}/{username}'],
   reconnectGraceMs: 5000,
@@ -183,17 +197,18 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: '--tls-cert',
     env: 'TLS_CERT',
     kind: 'path',
-    description: 'PEM certificate (chain allowed) for RTMPS, reread on SIGHUP',
+    description: 'PEM certificate (chain allowed) for RTMPS and HTTPS, reread on SIGHUP',
   },
   {
     key: 'tlsKey',
     flag: '--tls-key',
     env: 'TLS_KEY',
     kind: 'path',
-    description: 'PEM private key for RTMPS, reread on SIGHUP',
+    description: 'PEM private key for RTMPS and HTTPS, reread on SIGHUP',
   },
   { key: 'httpPort', flag: '--http-port', env: 'HTTP_PORT', kind: 'port', description: 'HTTP listen port' },
   { key: 'httpHost', flag: '--http-host', env: 'HTTP_HOST', kind: 'string', description: 'HTTP listen address' },
+  ...HTTPS_OPTIONS,
   { key: 'outputDir', flag: '--output-dir', env: 'OUTPUT_DIR', kind: 'path', description: 'HLS output root' },
   {
     key: 'patterns',

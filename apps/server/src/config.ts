@@ -199,16 +199,20 @@ export function loadConfig(input: LoadConfigInput = {}): LoadedConfig {
   if (config.tlsCert) config.tlsCert = resolve(cwd, config.tlsCert);
   if (config.tlsKey) config.tlsKey = resolve(cwd, config.tlsKey);
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
-    throw new ConfigError('--tls-cert and --tls-key go together: give both for RTMPS, or neither');
+    throw new ConfigError('--tls-cert and --tls-key go together: give both for RTMPS and HTTPS, or neither');
   }
   // Port 0 turns a listener off for a person configuring the server; only code asks for ephemeral ports.
   if (config.rtmpPort === 0) config.rtmpPort = null;
   if (config.rtmpsPort === 0) config.rtmpsPort = null;
+  if (config.httpsPort === 0) config.httpsPort = null;
   if (typeof config.rtmpsPort === 'number' && config.tlsCert === undefined) {
     throw new ConfigError('--rtmps-port needs a certificate: give --tls-cert and --tls-key');
   }
   if (config.rtmpPort === null && (config.tlsCert === undefined || config.rtmpsPort === null)) {
     throw new ConfigError('no publisher could connect: --rtmp-port 0 turns plain RTMP off, and RTMPS is not on');
+  }
+  if (typeof config.httpsPort === 'number' && config.tlsCert === undefined) {
+    throw new ConfigError('--https-port needs a certificate: give --tls-cert and --tls-key');
   }
   return { config, help: args.help, version: args.version };
 }

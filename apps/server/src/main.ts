@@ -148,12 +148,12 @@ function stopOnSignalsAndCrashes(server: RunningServer, logger: Logger, sink: Lo
   };
   process.on('SIGINT', () => shutdown('SIGINT', 0));
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
-  // SIGHUP rereads the RTMPS certificate (and its files are watched): never a reason to stop.
+  // SIGHUP rereads the RTMPS and HTTPS certificate (and its files are watched): never a reason to stop.
   const tls =
     server.rtmpsPort === undefined ? undefined : new TlsReloader(server.config, server.reloadTls, logger).watch();
   process.on('SIGHUP', () => {
     if (tls) tls.reload('SIGHUP');
-    else logger.info('SIGHUP: no RTMPS certificate to reload');
+    else logger.info('SIGHUP: no TLS certificate to reload');
   });
   // A fatal line is on its way out before anything else can go wrong.
   process.on('uncaughtException', (err) => {

@@ -1,5 +1,5 @@
 /**
- * The certificate and key of RTMPS, read from the files `--tls-cert` / `--tls-key` name (PEM; the
+ * The certificate and key of RTMPS and HTTPS, read from the files `--tls-cert` / `--tls-key` name (PEM; the
  * certificate file may carry its chain). Read at start, where a bad pair stops the server with
  * one line, and again on SIGHUP or when either file changes, where a bad pair is logged and the
  * one in use is kept: a renewal (certbot, an operator) never drops a live stream.
@@ -25,7 +25,7 @@ export class TlsFilesError extends Error {
   }
 }
 
-/** The pair the configuration names, checked to make a TLS context; undefined without RTMPS. */
+/** The pair the configuration names, checked to make a TLS context; undefined without RTMPS and HTTPS. */
 export function readTlsFiles(config: Pick<ServerConfig, 'tlsCert' | 'tlsKey'>): TlsFiles | undefined {
   const { tlsCert, tlsKey } = config;
   if (tlsCert === undefined || tlsKey === undefined) return undefined;
@@ -72,10 +72,10 @@ export class TlsReloader {
       const tls = readTlsFiles(this.config);
       if (tls === undefined) return false;
       this.apply(tls);
-      this.logger.info({ trigger }, 'RTMPS certificate reloaded (new connections use it)');
+      this.logger.info({ trigger }, 'TLS certificate reloaded (new RTMPS and HTTPS connections use it)');
       return true;
     } catch (err) {
-      this.logger.warn({ trigger, err }, `keeping the RTMPS certificate in use: ${(err as Error).message}`);
+      this.logger.warn({ trigger, err }, `keeping the TLS certificate in use: ${(err as Error).message}`);
       return false;
     }
   }

@@ -106,8 +106,27 @@ describe('loadConfig', () => {
       tlsCert: resolve(cwd, 'c.pem'),
       tlsKey: resolve(cwd, 'k.pem'),
     });
-    expect(fail(['--tls-cert', 'c.pem'])).toBe('--tls-cert and --tls-key go together: give both for RTMPS, or neither');
+    expect(fail(['--tls-cert', 'c.pem'])).toBe(
+      '--tls-cert and --tls-key go together: give both for RTMPS and HTTPS, or neither',
+    );
     expect(fail(['--rtmps-port', '1936'])).toBe('--rtmps-port needs a certificate: give --tls-cert and --tls-key');
+    expect(fail(['--https-port', '8443'])).toBe('--https-port needs a certificate: give --tls-cert and --tls-key');
+  });
+
+  it('HTTPS: on the certificate, port 0 turns it off, HSTS off by default, the HTTP/2 limits bounded', () => {
+    expect(load()).toMatchObject({ httpsPort: undefined, hstsMaxAge: 0, http2MaxConcurrentStreams: 32 });
+    const tls = ['--tls-cert', 'c.pem', '--tls-key', 'k.pem'];
+    expect(load([...tls, '--https-port', '0', '--hsts-max-age', '31536000'])).toMatchObject({
+      httpsPort: null,
+      hstsMaxAge: 31_536_000,
+    });
+    expect(load(tls, { HTTPS_PORT: '9443', HTTP2_MAX_CONCURRENT_STREAMS: '8' })).toMatchObject({
+      httpsPort: 9443,
+      http2MaxConcurrentStreams: 8,
+    });
+    expect(fail(['--hsts-max-age', '-1'])).toMatch(/--hsts-max-age/);
+    expect(fail(['--http2-max-concurrent-streams', '0'])).toMatch(/--http2-max-concurrent-streams/);
+    expect(fail(['--http2-max-session-memory-mb', '0'])).toMatch(/--http2-max-session-memory-mb/);
   });
 
   it('port 0 turns RTMP or RTMPS off, but not both', () => {

@@ -377,11 +377,11 @@ describe('/metrics', () => {
     }
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
-    expect(text).toMatch(/^http_requests_total\{route="playlist",status="200"\} [1-9]/m);
-    expect(text).toMatch(/^http_requests_total\{route="segment",status="200"\} [1-9]/m);
-    expect(text).toMatch(/^http_requests_total\{route="playlist",status="404"\} [1-9]/m);
-    expect(text).toMatch(/^http_requests_total\{route="page",status="200"\} [1-9]/m);
-    expect(text).toMatch(/^http_requests_total\{route="other",status="404"\} [1-9]/m);
+    expect(text).toMatch(/^http_requests_total\{route="playlist",status="200",protocol="http"\} [1-9]/m);
+    expect(text).toMatch(/^http_requests_total\{route="segment",status="200",protocol="http"\} [1-9]/m);
+    expect(text).toMatch(/^http_requests_total\{route="playlist",status="404",protocol="http"\} [1-9]/m);
+    expect(text).toMatch(/^http_requests_total\{route="page",status="200",protocol="http"\} [1-9]/m);
+    expect(text).toMatch(/^http_requests_total\{route="other",status="404",protocol="http"\} [1-9]/m);
     expect(text).toMatch(/^hls_streams_live 2$/m);
     expect(text).toMatch(/^hls_segment_age_seconds\{username="alice"\} 5$/m);
     expect(text).toMatch(/^stream_bytes_in_total\{username="alice"\} 12345$/m);

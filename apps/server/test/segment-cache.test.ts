@@ -150,8 +150,8 @@ describe('HLS routes', () => {
     const again = await get(port, '/stream/alice/live_000.ts', { 'if-none-match': String(fast.headers.etag) });
     expect(again.status).toBe(304);
     const metrics = await app.inject({ url: '/metrics' });
-    expect(metrics.body).toMatch(/^http_requests_total\{route="segment",status="200"\} [2-9]/m);
-    expect(metrics.body).toMatch(/^http_requests_total\{route="playlist",status="200"\} 1$/m);
+    expect(metrics.body).toMatch(/^http_requests_total\{route="segment",status="200",protocol="http"\} [2-9]/m);
+    expect(metrics.body).toMatch(/^http_requests_total\{route="playlist",status="200",protocol="http"\} 1$/m);
   });
 
   it('serve a removed segment until its availability time has passed, then 404 (from memory and from disk)', async () => {

@@ -4,6 +4,11 @@
  * every request: the request-target rule, `nosniff`, request counting, a deadline for a request to
  * arrive; the JSON error answers are `errors.ts`'. `buildHttpApp` builds the Fastify instance
  * without listening; the caller listens.
+ *
+ * With a certificate, the same instance also answers on an HTTPS listener (`https-listener.ts`,
+ * HTTP/2 and HTTP/1.1): one Fastify instance, so one set of routes, hooks, error answers, segment
+ * cache and counters behind both ports, under one connection table. Fastify owns the HTTP server;
+ * the HTTPS one is `app.httpsListener`, which the caller listens on.
  */
 import { createServer, type RequestListener } from 'node:http';
 import fastifyStatic from '@fastify/static';
@@ -16,14 +21,19 @@ import { HttpConnectionTable } from './connection-limit';
 import { errorBody, HttpError, registerErrorAnswers } from './errors';
 import { HlsResponder } from './hls-responder';
 import { createFastPath, registerHlsRoutes } from './hls-routes';
+import { HttpsListener, type HttpsListenerOptions, type SharedRequestListener } from './https-listener';
 import { registerPageRoutes } from './page-routes';
-import { RequestCounter } from './request-counter';
+import { RequestCounter, requestProtocol } from './request-counter';
 import { DEFAULT_SEGMENT_CACHE_BYTES, SegmentCache } from './segment-cache';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Label of `http_requests_total{route}`; unset means `other`. */
     routeClass?: HttpRouteClass;
+  }
+  interface FastifyInstance {
+    /** The HTTPS listener answering through this instance; undefined without a certificate. Not listening until told. */
+    httpsListener: HttpsListener | undefined;
   }
 }
 
@@ -45,6 +55,8 @@ export interface HttpAppOptions {
   maxConnections?: number;
   /** Simultaneous connections per address. Default `DEFAULT_HTTP_MAX_CONNECTIONS_PER_ADDRESS`. */
   maxConnectionsPerAddress?: number;
+  /** An HTTPS listener too (HTTP/2 and HTTP/1.1), with this certificate and these limits. */
+  https?: HttpsListenerOptions | undefined;
 }
 
 /**
@@ -70,6 +82,34 @@ function connectionTable(o: HttpAppOptions): HttpConnectionTable {
   return table;
 }
 
+/**
+ * Fastify's `serverFactory`: the HTTP server, and with `https` the HTTPS listener beside it (put in
+ * `made`), both answering through the fast path, then Fastify, under one connection table.
+ */
+function serverFactory(
+  fastServe: ReturnType<typeof createFastPath>,
+  connections: HttpConnectionTable,
+  https: HttpsListenerOptions | undefined,
+  made: { https?: HttpsListener },
+) {
+  return (handler: RequestListener, opts: Record<string, unknown>) => {
+    // Fastify answers HTTP/2 compatibility requests as it does HTTP/1 ones (it checks per request).
+    const serve: SharedRequestListener = (req, res) => {
+      if (!fastServe(req, res)) (handler as SharedRequestListener)(req, res);
+    };
+    const server = createServer(serve);
+    // What Fastify itself sets on the servers it creates.
+    const keepAliveTimeoutMs = Number(opts.keepAliveTimeout ?? 72_000);
+    const requestTimeoutMs = Number(opts.requestTimeout ?? 0);
+    server.keepAliveTimeout = keepAliveTimeoutMs;
+    server.requestTimeout = requestTimeoutMs;
+    server.setTimeout(Number(opts.connectionTimeout ?? 0));
+    connections.attach(server);
+    if (https) made.https = new HttpsListener(https, serve, connections, { keepAliveTimeoutMs, requestTimeoutMs });
+    return server;
+  };
+}
+
 /** Builds the HTTP app; does not listen. Throws when an option is unusable (hls.js missing, bad CORS origin). */
 export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
   if (!o.outputDir) throw new TypeError('buildHttpApp: outputDir is required');
@@ -83,19 +123,10 @@ export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
   const fastState = { closing: false };
   const fastServe = createFastPath(responder, counter, fastState);
   const connections = connectionTable(o);
+  const listeners: { https?: HttpsListener } = {};
 
   const app = Fastify({
-    serverFactory: (handler: RequestListener, opts: Record<string, unknown>) => {
-      const server = createServer((req, res) => {
-        if (!fastServe(req, res)) handler(req, res);
-      });
-      // What Fastify itself sets on the servers it creates.
-      server.keepAliveTimeout = Number(opts.keepAliveTimeout ?? 72_000);
-      server.requestTimeout = Number(opts.requestTimeout ?? 0);
-      server.setTimeout(Number(opts.connectionTimeout ?? 0));
-      connections.attach(server);
-      return server;
-    },
+    serverFactory: serverFactory(fastServe, connections, o.https, listeners),
     requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
     loggerInstance: o.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Players poll playlists every second: per-request logs would drown everything else.
@@ -128,12 +159,21 @@ export function buildHttpApp(o: HttpAppOptions): FastifyInstance {
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
-    counter.count(req.routeOptions.config.routeClass ?? 'other', reply.statusCode);
+    counter.count(req.routeOptions.config.routeClass ?? 'other', reply.statusCode, requestProtocol(req.raw));
   });
+  const httpsListener = listeners.https;
+  app.decorate('httpsListener', httpsListener);
+  let httpsClosed: Promise<void> | undefined;
   app.addHook('preClose', async () => {
     fastState.closing = true;
+    httpsClosed = httpsListener?.close();
+    // Fastify closes the HTTP server's idle connections; the table has the HTTPS listener's too.
+    connections.closeIdle();
   });
-  app.addHook('onClose', async () => cache?.close());
+  app.addHook('onClose', async () => {
+    await httpsClosed;
+    cache?.close();
+  });
 
   registerErrorAnswers(app);
   registerPageRoutes(app, {

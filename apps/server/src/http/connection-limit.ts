@@ -15,8 +15,15 @@
  *
  * Addresses are the socket's remote address with an IPv4-mapped prefix removed (as the RTMP
  * listener counts them: each IPv6 address on its own).
+ *
+ * One table may follow several servers (HTTP and HTTPS): the caps are on the process's open files,
+ * whichever port they came in on. A connection is its TCP socket, counted from `connection`, before
+ * any TLS handshake, so sockets that never finish one are idle and evictable like a slowloris. An
+ * HTTP/2 session is one connection whose requests are its streams: it is busy while any stream is
+ * being answered (the listener bounds how many at once).
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
 import { unmappedAddress } from '../net-address';
 
@@ -66,7 +73,26 @@ export function connectionAddress(socket: Socket): string {
   return unmappedAddress(socket.remoteAddress ?? '');
 }
 
-/** The connections of one HTTP server, with the caps above. */
+/**
+ * The TCP socket under a request's socket: itself for plain HTTP; the one a TLS socket wraps for
+ * HTTPS (`_parent`, set by node:tls on every server-side TLS socket); an HTTP/2 request's socket is
+ * a proxy that reads through to its session's TLS socket, so the same path applies.
+ */
+export function connectionSocket(socket: Socket): Socket {
+  return (socket as Socket & { _parent?: Socket | null })._parent ?? socket;
+}
+
+/** What the table needs of a request: its socket (node:http or the node:http2 compatibility API). */
+export interface TrackedRequest {
+  readonly socket: Socket;
+}
+
+/** What the table needs of a response: `close` once, when it was sent or its connection went. */
+export interface TrackedResponse {
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/** The connections of the HTTP servers it is attached to, with the caps above. */
 export class HttpConnectionTable {
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
@@ -105,9 +131,9 @@ export class HttpConnectionTable {
    * Follows every connection and request of `server`. Call before it listens; the request listener
    * goes first, so a request is busy before any handler (the raw fast path, Fastify) runs.
    */
-  attach(server: Server): void {
+  attach(server: Server | Http2SecureServer): void {
     server.on('connection', (socket: Socket) => this.admit(socket));
-    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.requestStarted(req, res));
+    server.prependListener('request', (req: TrackedRequest, res: TrackedResponse) => this.requestStarted(req, res));
   }
 
   /**
@@ -139,8 +165,8 @@ export class HttpConnectionTable {
   }
 
   /** A request's headers arrived: its connection is busy until the response ends. */
-  requestStarted(req: IncomingMessage, res: ServerResponse): void {
-    const entry = this.entries.get(req.socket);
+  requestStarted(req: TrackedRequest, res: TrackedResponse): void {
+    const entry = this.entries.get(connectionSocket(req.socket));
     if (entry === undefined) return;
     if (entry.busy++ === 0) {
       this.idle.delete(entry.socket);
@@ -150,6 +176,14 @@ export class HttpConnectionTable {
     res.once('close', () => {
       if (--entry.busy === 0 && this.entries.get(entry.socket) === entry) this.markIdle(entry);
     });
+  }
+
+  /** Closes every idle connection (shutdown: busy ones close once their answers are sent). */
+  closeIdle(): void {
+    for (const entry of [...this.idle.values()]) {
+      this.remove(entry);
+      entry.socket.destroy();
+    }
   }
 
   private markIdle(entry: Entry): void {

@@ -44,6 +44,7 @@ export type HlsAnswer =
 export interface HlsRequest {
   readonly method: string;
   readonly headers: IncomingHttpHeaders;
+  /** The connection's TCP socket (`connectionSocket`): the viewer key is kept per connection. */
   readonly socket: Socket | undefined;
   readonly ip: string;
 }

@@ -3,13 +3,16 @@
  * every request, and in front of them a raw fast path that writes answers the responder can give
  * from memory (the playlist, a held segment) before Fastify sees the request: no routing, hooks,
  * reply object or promise per request. Anything else (errors, Range, conditional requests, disk)
- * the fast path leaves to the routes.
+ * the fast path leaves to the routes. Both take HTTP/1.x (node:http) and HTTP/2 (node:http2's
+ * compatibility API) requests alike.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PLAYLIST_NAME } from '../hls/names';
+import { connectionSocket } from './connection-limit';
 import type { HeaderList, HlsAnswer, HlsResponder } from './hls-responder';
-import type { RequestCounter } from './request-counter';
+import { type RequestCounter, requestProtocol } from './request-counter';
 
 /**
  * The URLs the fast path may answer: exactly the shapes `classifyStreamFile` accepts, with nothing
@@ -47,7 +50,7 @@ export function registerHlsRoutes(app: FastifyInstance, responder: HlsResponder)
       await responder.answer(req.params.username, req.params.file ?? PLAYLIST_NAME, {
         method: req.method,
         headers: req.headers,
-        socket: req.raw.socket,
+        socket: req.raw.socket && connectionSocket(req.raw.socket),
         ip: req.ip,
       }),
     );
@@ -71,7 +74,7 @@ export function createFastPath(
   responder: HlsResponder,
   counter: RequestCounter,
   state: { readonly closing: boolean },
-): (req: IncomingMessage, res: ServerResponse) => boolean {
+): (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => boolean {
   return (req, res) => {
     const url = req.url;
     if (url === undefined || !url.startsWith('/stream/') || state.closing) return false;
@@ -83,13 +86,16 @@ export function createFastPath(
     const answer = responder.fromMemory(m[1] as string, file, {
       method,
       headers: req.headers,
-      socket: req.socket,
+      // The TCP socket: an HTTP/2 request's own socket is a new proxy per stream.
+      socket: connectionSocket(req.socket),
       ip: req.socket.remoteAddress ?? '',
     });
     if (answer === undefined || !('body' in answer)) return false;
-    res.writeHead(answer.status, answer.headers as string[]);
-    res.end(method === 'HEAD' ? undefined : answer.body);
-    counter.count(file === PLAYLIST_NAME ? 'playlist' : 'segment', answer.status);
+    // node:http2's compatibility response takes the same `[name, value, …]` list; its types say only an object.
+    const out = res as ServerResponse;
+    out.writeHead(answer.status, answer.headers as string[]);
+    out.end(method === 'HEAD' ? undefined : answer.body);
+    counter.count(file === PLAYLIST_NAME ? 'playlist' : 'segment', answer.status, requestProtocol(req));
     return true;
   };
 }

@@ -57,6 +57,9 @@ export type LimitName =
 /** Route classes of `http_requests_total`; anything unclassified counts as `other`. */
 export type HttpRouteClass = 'playlist' | 'segment' | 'page' | 'other';
 
+/** The `protocol` label of `http_requests_total`: HTTP/1.x plain, HTTP/1.x over TLS, HTTP/2 (over TLS). */
+export type HttpProtocol = 'http' | 'https' | 'h2';
+
 export interface Metrics {
   /** The registry holding every metric below plus the default process metrics; scrape this. */
   readonly registry: Registry;
@@ -83,8 +86,8 @@ export interface Metrics {
   readonly segmentWriteErrorsTotal: Counter;
   /** `rtmp_dropped_frames_total`: media frames dropped because FFmpeg's stdin could not keep up. */
   readonly droppedFramesTotal: Counter;
-  /** `http_requests_total{route,status}`: HTTP responses by route class (`HttpRouteClass`) and status code. */
-  readonly httpRequestsTotal: Counter<'route' | 'status'>;
+  /** `http_requests_total{route,status,protocol}`: HTTP responses by route class (`HttpRouteClass`), status code and `HttpProtocol`. */
+  readonly httpRequestsTotal: Counter<'route' | 'status' | 'protocol'>;
   /** `hls_segments_over_target_total`: segments longer than their playlist's target duration allows. */
   readonly segmentsOverTargetTotal: Counter;
   /** `limit_trips_total{limit}`: times a protective limit refused or dropped something (see {@link LimitName}). */
@@ -166,10 +169,10 @@ export function createMetrics(opts: CreateMetricsOptions = {}): Metrics {
       METRIC_NAMES.droppedFramesTotal,
       'Media frames dropped because FFmpeg could not keep up',
     ),
-    httpRequestsTotal: new Counter<'route' | 'status'>({
+    httpRequestsTotal: new Counter<'route' | 'status' | 'protocol'>({
       name: METRIC_NAMES.httpRequestsTotal,
-      help: 'HTTP responses by route class (playlist|segment|page|other) and status code',
-      labelNames: ['route', 'status'],
+      help: 'HTTP responses by route class (playlist|segment|page|other), status code and protocol (http|https|h2)',
+      labelNames: ['route', 'status', 'protocol'],
       registers,
     }),
     segmentsOverTargetTotal: counter(

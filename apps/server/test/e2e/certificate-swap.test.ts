@@ -96,7 +96,7 @@ describe('a certificate swap under load', () => {
     const watches = names.map(({ name }) => watchPlaylist(server, name));
     expect(await servedFingerprint()).toBe(fingerprintOf(pairs[0]![0]));
 
-    const reloads = () => server.logs().filter((l) => String(l.msg).startsWith('RTMPS certificate reloaded')).length;
+    const reloads = () => server.logs().filter((l) => String(l.msg).startsWith('TLS certificate reloaded')).length;
     for (let swap = 1; swap <= SWAPS; swap++) {
       const [certFile, keyFile] = pairs[swap % 2]!;
       const before = reloads();

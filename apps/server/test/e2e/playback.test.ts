@@ -5,46 +5,25 @@
  *
  * Set KEEP_E2E_TMP=1 to keep the temp dir (screenshots `watch.png` and `status.png`).
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, type PageGlobals } from './helpers/chromium';
 import { ffmpegPublisher, killAll, type Proc, type Server, start, startServer, stop } from './helpers/ingest';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) {
   console.warn(
     `\n*** playback.test.ts: ${CHROMIUM} not found: SKIPPING the browser playback test (CI installs it) ***\n`,
   );
 }
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
 const START_TIMEOUT_MS = 15_000;
 const LIVE_TIMEOUT_MS = 30_000;
 const POLL_MS = 250;
 /** The publisher stops by itself after this long even if the test dies without cleanup. */
 const PUBLISH_SECONDS = 90;
 const USERNAME = 'johndoe';
-
-/** The little of the page's globals these tests read. */
-interface PageGlobals {
-  document: {
-    body: { dataset: Record<string, string | undefined> };
-    getElementById(id: string): { currentTime?: number; hidden?: boolean; textContent: string | null } | null;
-  };
-  Hls?: unknown;
-}
 
 /** Exit code of `child`, SIGKILLing it if it runs longer than `timeoutMs`. */
 async function exitOf(child: Proc, timeoutMs: number): Promise<number | null> {
@@ -127,7 +106,7 @@ describe('live playback', () => {
   });
 
   it.skipIf(!HAVE_CHROMIUM)('plays in headless Chromium through /watch with hls.js from the server', async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
     const problems: string[] = [];
     page.on('console', (m) => {

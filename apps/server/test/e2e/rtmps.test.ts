@@ -69,19 +69,19 @@ describe('RTMPS', () => {
     writeFileSync(cert, 'not a certificate\n');
     process.kill(server.pid, 'SIGHUP');
     await sleep(500);
-    expect(logged(/^keeping the RTMPS certificate in use/).filter((l) => l.trigger === 'SIGHUP')).toHaveLength(1);
+    expect(logged(/^keeping the TLS certificate in use/).filter((l) => l.trigger === 'SIGHUP')).toHaveLength(1);
     // New connections still get the certificate in use.
     ffmpegPublisher(`rtmps://127.0.0.1:${rtmpsPort}/live/test/second`, { seconds: 15 });
     await waitForPlaylist(server, 'second', 1);
     copyFileSync(join(FIXTURES, 'cert.pem'), cert);
     process.kill(server.pid, 'SIGHUP');
     await sleep(500);
-    expect(logged(/^RTMPS certificate reloaded/).filter((l) => l.trigger === 'SIGHUP')).toHaveLength(1);
+    expect(logged(/^TLS certificate reloaded/).filter((l) => l.trigger === 'SIGHUP')).toHaveLength(1);
     // The files are watched too: the restored certificate is taken without a signal as well.
-    for (let i = 0; i < 40 && !logged(/^RTMPS certificate reloaded/).some((l) => l.trigger === 'file change'); i++) {
+    for (let i = 0; i < 40 && !logged(/^TLS certificate reloaded/).some((l) => l.trigger === 'file change'); i++) {
       await sleep(200);
     }
-    expect(logged(/^RTMPS certificate reloaded/).some((l) => l.trigger === 'file change')).toBe(true);
+    expect(logged(/^TLS certificate reloaded/).some((l) => l.trigger === 'file change')).toBe(true);
     expect(await steady.stop(), 'longest standstill of the live playlist').toBeLessThan(3000);
     expect(server.output()).not.toContain('PRIVATE KEY');
   }, 40_000);

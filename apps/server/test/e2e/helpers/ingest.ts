@@ -63,6 +63,7 @@ export interface Server extends Proc {
   rtmpPort: number;
   /** The RTMPS port, when RTMPS is on. */
   rtmpsPort?: number;
+  httpsPort?: number;
   httpPort: number;
   outputDir: string;
   /** Parsed JSON log lines so far. */
@@ -96,7 +97,8 @@ const FREE_PORT_FLAGS = new Set(['--rtmps-port', '--https-port']);
 /**
  * Starts `node dist/main.js` on free ports and waits for its `listening` line. RTMP and HTTP get
  * free ports unless `extra` names its own (a later flag wins: `--rtmp-port 0` turns RTMP off);
- * `--rtmps-port 0` / `--https-port 0` in `extra` get free ports too. A port taken meanwhile by
+ * `--rtmps-port 0` / `--https-port 0` in `extra` get free ports too, as RTMPS and HTTPS do when
+ * `extra` gives a certificate without them. A port taken meanwhile by
  * someone else is retried with new ones.
  */
 export async function startServer(
@@ -121,6 +123,10 @@ async function startServerOnce(outputDir: string, extra: readonly string[], opti
     if (FREE_PORT_FLAGS.has(args[i] as string) && args[i + 1] === '0') args[i + 1] = String(await freePort());
   }
   const ports = ['--rtmp-port', String(await freePort()), '--http-port', String(await freePort())];
+  // With a certificate RTMPS and HTTPS come on at 1936 and 8443; a test gets free ones unless it names its own.
+  if (args.includes('--tls-cert')) {
+    ports.push('--rtmps-port', String(await freePort()), '--https-port', String(await freePort()));
+  }
   const p = start(
     cmd as string,
     [
@@ -152,6 +158,7 @@ async function startServerOnce(outputDir: string, extra: readonly string[], opti
         ...p,
         rtmpPort: line.rtmpPort as number,
         ...(typeof line.rtmpsPort === 'number' ? { rtmpsPort: line.rtmpsPort } : {}),
+        ...(typeof line.httpsPort === 'number' ? { httpsPort: line.httpsPort } : {}),
         httpPort: line.httpPort as number,
         outputDir,
         logs,
