@@ -162,6 +162,10 @@ function obsEnv(dir: string, display: string): NodeJS.ProcessEnv {
 
 /** Runs OBS with `o` on a fresh Xvfb display; resolves once it is streaming (unless told not to). */
 export async function startObs(o: ObsOptions): Promise<Obs> {
+  const needed = ['obs', 'Xvfb', 'xdotool', ...(o.trustedCert ? ['unshare'] : [])];
+  const onPath = (bin: string) => (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, bin)));
+  const missing = needed.filter((bin) => !onPath(bin));
+  if (missing.length > 0) throw new Error(`not installed: ${missing.join(', ')} (bash scripts/setup.sh --test)`);
   const dir = await mkdtemp(join(tmpdir(), 'e2e-obs-'));
   for (const d of ['home', 'config', 'data', 'cache']) await mkdir(join(dir, d));
   await mkdir(join(dir, 'run'), { mode: 0o700 });
@@ -200,14 +204,18 @@ export async function startObs(o: ObsOptions): Promise<Obs> {
     }
   };
   const problems = () => {
-    const text = log() || proc.output();
-    const lines = text
+    // OBS's stdout has the level ("error: …"); its log file has times instead, and is complete.
+    const errors = proc
+      .output()
       .split('\n')
-      .filter((l) => /^error:|failed|Cert verify|Disconnected/i.test(l.replace(/^\S+: /, '')));
+      .filter((l) => l.startsWith('error:'));
+    const failures = log()
+      .split('\n')
+      .filter((l) => /failed|Cert verify|Disconnected|Could not/i.test(l));
     const exit = proc.proc.exitCode ?? proc.proc.signalCode;
-    return [exit === null ? 'OBS running' : `OBS exited: ${exit}`, ...lines.slice(-20)].join('\n');
-  };
-  /** Waits for the `n`th `needle`; for a start, a connection that failed after the previous one ends the wait. */
+    const state = exit === null ? 'OBS running' : `OBS exited: ${exit}`;
+    return [state, ...errors.slice(-10), ...failures.slice(-20)].join('\n');
+  }; /** Waits for the `n`th `needle`; for a start, a connection that failed after the previous one ends the wait. */
   const waitFor = async (needle: string, n: number, timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
