@@ -169,13 +169,20 @@ export async function startObs(o: ObsOptions): Promise<Obs> {
   const dir = await mkdtemp(join(tmpdir(), 'e2e-obs-'));
   for (const d of ['home', 'config', 'data', 'cache']) await mkdir(join(dir, d));
   await mkdir(join(dir, 'run'), { mode: 0o700 });
-  const clip = await makeClip(join(dir, 'clip.flv'), {
-    seconds: o.clipSeconds ?? 10,
-    size: '320x180',
-    frequency: o.frequency ?? 440,
-  });
-  await writeObsConfig(join(dir, 'config'), clip, o);
-  const { xvfb, display } = await startXvfb();
+  let xvfb: Proc;
+  let display: string;
+  try {
+    const clip = await makeClip(join(dir, 'clip.flv'), {
+      seconds: o.clipSeconds ?? 10,
+      size: '320x180',
+      frequency: o.frequency ?? 440,
+    });
+    await writeObsConfig(join(dir, 'config'), clip, o);
+    ({ xvfb, display } = await startXvfb());
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const env = obsEnv(dir, display);
   const args = ['--multi', '--disable-updater', '--profile', PROFILE, '--collection', COLLECTION];
   if (o.startStreaming ?? true) args.push('--startstreaming');
