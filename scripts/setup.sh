@@ -4,7 +4,8 @@
 #   bash scripts/setup.sh          pnpm + ffmpeg (enough to build and run the server)
 #   bash scripts/setup.sh --test   also the real peers the tests use: GStreamer publishers
 #                                  (rtmp2sink, rtmpsink/librtmp, x264, AAC), nginx with the RTMP
-#                                  module, rtmpdump and Chromium (Debian's, for browser tests)
+#                                  module, rtmpdump, Chromium (Debian's, for browser tests) and
+#                                  OBS Studio run headless (Xvfb) as a publisher
 #   bash scripts/setup.sh --bench  also what the load benchmark (bench/load) runs: nginx with the
 #                                  RTMP module (the peer), ffmpeg (publishers, clip) and wrk (HTTP)
 set -euo pipefail
@@ -34,6 +35,8 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version | cut -d. -f1)" != "
 fi
 
 packages=(ffmpeg)
+# Installed without their recommended packages.
+lean_packages=()
 if [ "$want_test" = 1 ]; then
   packages+=(
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
@@ -42,6 +45,12 @@ if [ "$want_test" = 1 ]; then
     glib-networking
     nginx libnginx-mod-rtmp rtmpdump chromium
   )
+  # OBS Studio 29 as a publisher (test/e2e/obs.test.ts, the obs-* captures), without its
+  # recommends (obs-plugins: capture sources the tests do not use; the media source, x264, AAC and
+  # the RTMP output are in obs-studio itself). xvfb: a display for its Qt window; xdotool: presses
+  # its start/stop streaming hotkeys; libgl1-mesa-dri: Mesa's software OpenGL (llvmpipe), which
+  # OBS needs for its renderer when there is no GPU (LIBGL_ALWAYS_SOFTWARE=1).
+  lean_packages+=(obs-studio xvfb xdotool libgl1-mesa-dri)
 fi
 if [ "$want_bench" = 1 ]; then
   packages+=(nginx libnginx-mod-rtmp wrk)
@@ -51,13 +60,22 @@ missing=()
 for p in "${packages[@]}"; do
   installed "$p" || missing+=("$p")
 done
+missing_lean=()
+for p in "${lean_packages[@]}"; do
+  installed "$p" || missing_lean+=("$p")
+done
 
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "setup.sh: installing Debian packages: ${missing[*]}"
-  need_root setup.sh "apt-get install: ${missing[*]}"
+if [ "$((${#missing[@]} + ${#missing_lean[@]}))" -gt 0 ]; then
+  echo "setup.sh: installing Debian packages: ${missing[*]} ${missing_lean[*]}"
+  need_root setup.sh "apt-get install: ${missing[*]} ${missing_lean[*]}"
   export DEBIAN_FRONTEND=noninteractive
   "${AS_ROOT[@]}" apt-get update -qq
-  "${AS_ROOT[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [ "${#missing[@]}" -gt 0 ]; then
+    "${AS_ROOT[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if [ "${#missing_lean[@]}" -gt 0 ]; then
+    "${AS_ROOT[@]}" apt-get install -y -qq --no-install-recommends "${missing_lean[@]}" >/dev/null
+  fi
 fi
 
 # The server's own FFmpeg: a lean static build of Debian's ffmpeg source (see the script). Without

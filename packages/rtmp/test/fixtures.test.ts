@@ -30,7 +30,17 @@ const PUBLISHERS = NAMES.filter((n) => n !== 'rtmpdump-play');
 /** What each capture was made to show; see fixtures/README.md. */
 const FACTS: Record<
   string,
-  { app: string; name: string; chunkSizes: number[]; txns: 'ffmpeg' | 'rtmp2sink' | 'librtmp'; complete: boolean }
+  {
+    app: string;
+    name: string;
+    chunkSizes: number[];
+    txns: 'ffmpeg' | 'rtmp2sink' | 'librtmp' | 'obs';
+    complete: boolean;
+    /** The client encodes its own frames from a looped source (OBS): counts come from nginx's recording only. */
+    encodes?: boolean;
+    /** Last frame's timestamp is below this (default 2500: the 2 s clips). */
+    maxMs?: number;
+  }
 > = {
   'ffmpeg-av': { app: 'live/test', name: 'johndoe', chunkSizes: [4096], txns: 'ffmpeg', complete: true },
   'ffmpeg-audio': { app: 'live/test', name: 'johndoe', chunkSizes: [4096], txns: 'ffmpeg', complete: true },
@@ -62,6 +72,16 @@ const FACTS: Record<
     complete: true,
   },
   'gst-rtmpsink': { app: 'live/test', name: 'johndoe', chunkSizes: [], txns: 'librtmp', complete: true },
+  // OBS streams OBS_STREAM_MS (3 s) of capture.mjs, plus the time its stop hotkey takes.
+  'obs-av': {
+    app: 'live/test',
+    name: 'johndoe',
+    chunkSizes: [4096],
+    txns: 'obs',
+    complete: true,
+    encodes: true,
+    maxMs: 5000,
+  },
 };
 
 function sha1(b: Uint8Array): string {
@@ -241,6 +261,16 @@ describe.each(PUBLISHERS)('publisher capture %s: facts independent of this packa
         ['FCUnpublish', 6, n],
         ['deleteStream', 7, 1],
       ],
+      // OBS's librtmp fork numbers them like librtmp (plugins/obs-outputs/librtmp/rtmp.c)
+      obs: [
+        ['connect', 1],
+        ['releaseStream', 2, n],
+        ['FCPublish', 3, n],
+        ['createStream', 4],
+        ['publish', 5, n, 'live'],
+        ['FCUnpublish', 6, n],
+        ['deleteStream', 7, 1],
+      ],
     }[facts.txns];
     expect(cmds).toEqual(facts.complete ? expected : expected.slice(0, 5));
   });
@@ -262,8 +292,9 @@ describe.each(PUBLISHERS)('publisher capture %s: facts independent of this packa
     const frames = (ms: RtmpMessage[]) => ms.filter((m) => m.payload[1] === 1).length; // AVC NALU / AAC raw
     const recorded = f.meta.nginxRecord[0]?.streams;
     if (facts.complete) {
-      if (hasVideo) expect(frames(video)).toBe(clipPackets(f, 'video'));
-      if (hasAudio) expect(frames(audio)).toBe(clipPackets(f, 'audio'));
+      if (hasVideo && !facts.encodes) expect(frames(video)).toBe(clipPackets(f, 'video'));
+      if (hasAudio && !facts.encodes) expect(frames(audio)).toBe(clipPackets(f, 'audio'));
+      if (facts.encodes) expect((recorded as unknown[]).length).toBe(2);
       expect(Array.isArray(recorded)).toBe(true);
       for (const s of recorded as { type: string; packets: number }[]) {
         expect(frames(s.type === 'video' ? video : audio)).toBe(s.packets);
@@ -289,7 +320,7 @@ describe.each(PUBLISHERS)('publisher capture %s: facts independent of this packa
         expect(Math.max(...gaps)).toBeGreaterThan(17_000_000 - 200);
         expect(Math.max(...gaps)).toBeLessThan(17_000_000 + 200);
       } else if (track.length > 0) {
-        expect(Math.max(...frames)).toBeLessThan(2_500); // a 2 s clip
+        expect(Math.max(...frames)).toBeLessThan(facts.maxMs ?? 2_500); // a 2 s clip unless stated
       }
     }
   });
@@ -422,5 +453,112 @@ describe('replaying rtmpdump-play into RtmpSession', () => {
     const c = decodeCommand(last.payload);
     expect(c.name).toBe('onStatus');
     expect(amfToJson(c.args[0])).toMatchObject({ level: 'error', code: 'NetStream.Play.Failed' });
+  });
+});
+
+/**
+ * What OBS Studio 29.0.2 puts on the wire (fixtures/obs-av), each fact checked against OBS's source
+ * (tag 29.0.2: plugins/obs-outputs/rtmp-stream.c, flv-mux.c, librtmp/rtmp.c) and the profile the
+ * capture ran with (apps/server/test/fixtures/obs: 320x180 at 25 fps, x264 200 kb/s with a keyframe
+ * every second, AAC 64 kb/s stereo at 44.1 kHz).
+ */
+describe('obs-av: OBS Studio 29 on the wire', () => {
+  const f = loadFixture('obs-av');
+  const { messages } = decodePieces([afterHandshake(f, 'c2s')]);
+  const commands = commandsOf(messages);
+  const media = messages.filter((m) => m.type === MessageType.Audio || m.type === MessageType.Video);
+
+  it('sends Set Chunk Size 4096 first, in the same write as connect', () => {
+    expect(messages[0]).toMatchObject({ chunkStreamId: 2, type: MessageType.SetChunkSize, streamId: 0 });
+    expect(u32(messages[0]!.payload)).toBe(4096); // rtmp-stream.c: m_outChunkSize = 4096
+    const first = readsOf(f, 'c2s').slice(2); // C0+C1, then C2
+    const { messages: inFirstRead } = decodePieces([first[0]!]);
+    expect(inFirstRead.map((m) => m.type)).toEqual([MessageType.SetChunkSize, MessageType.CommandAmf0]);
+    expect(decodeCommand(inFirstRead[1]!.payload).name).toBe('connect');
+  });
+
+  it('connects with its own command object: nonprivate, FMLE flashVer, swfUrl = tcUrl, supportsGoAway', () => {
+    const connect = commands[0]!;
+    const obj = amfToJson(connect[2]) as Record<string, unknown>;
+    const tcUrl = obj.tcUrl as string;
+    expect(tcUrl).toMatch(/^rtmp:\/\/127\.0\.0\.1:\d+\/live\/test$/); // the server URL verbatim
+    // rtmp.c SendConnectPacket: app, type (publishing), the connect hook's supportsGoAway (rtmp-stream.c
+    // add_connect_data), flashVer (rtmp-stream.c), swfUrl (set to tcUrl), tcUrl; nothing else.
+    expect(Object.entries(obj)).toEqual([
+      ['app', 'live/test'],
+      ['type', 'nonprivate'],
+      ['supportsGoAway', true],
+      ['flashVer', 'FMLE/3.0 (compatible; FMSc/1.0)'],
+      ['swfUrl', tcUrl],
+      ['tcUrl', tcUrl],
+    ]);
+    expect(connect.slice(3)).toEqual([]);
+  });
+
+  it('releaseStream and FCPublish carry the key on csid 3; publish, metadata and media travel on csid 4', () => {
+    const cmd = messages.filter((m) => m.type === MessageType.CommandAmf0);
+    const byName = (n: string) => cmd.find((m) => decodeCommand(m.payload).name === n)!;
+    for (const n of ['connect', 'releaseStream', 'FCPublish', 'createStream', 'FCUnpublish', 'deleteStream']) {
+      expect(byName(n), n).toMatchObject({ chunkStreamId: 3, streamId: 0 });
+    }
+    expect(commands[1]).toEqual(['releaseStream', 2, null, 'johndoe']);
+    expect(commands[2]).toEqual(['FCPublish', 3, null, 'johndoe']);
+    expect(byName('publish')).toMatchObject({ chunkStreamId: 4, streamId: 1 });
+    for (const m of [...media, ...messages.filter((x) => x.type === MessageType.DataAmf0)]) {
+      expect(m.chunkStreamId).toBe(4);
+    }
+    // No Window Ack Size, Acknowledgement or User Control from OBS.
+    const kinds = new Set(messages.map((m) => m.type));
+    for (const t of [MessageType.Acknowledgement, MessageType.UserControl, MessageType.WindowAckSize]) {
+      expect(kinds.has(t)).toBe(false);
+    }
+  });
+
+  it('sends @setDataFrame onMetaData once, with what flv-mux.c writes for this profile', () => {
+    const meta = messages.filter((m) => m.type === MessageType.DataAmf0);
+    expect(meta).toHaveLength(1);
+    const [tag, name, values] = decodeData(meta[0]!.payload).map(amfToJson) as [string, string, object];
+    expect([tag, name]).toEqual(['@setDataFrame', 'onMetaData']);
+    expect(values).toMatchObject({
+      duration: 0,
+      fileSize: 0,
+      width: 320,
+      height: 180,
+      videocodecid: 7,
+      videodatarate: 200,
+      framerate: 25,
+      audiocodecid: 10,
+      audiodatarate: 64,
+      audiosamplerate: 44100,
+      audiosamplesize: 16,
+      audiochannels: 2,
+      stereo: true,
+      '5.1': false,
+    });
+    expect((values as { encoder: string }).encoder).toMatch(/^obs-output module \(libobs version 29\.0\.2/);
+    // Before any media.
+    expect(messages.indexOf(meta[0]!)).toBeLessThan(messages.indexOf(media[0]!));
+  });
+
+  it('keyframes every second (keyint_sec 1 at 25 fps), no AVC end of sequence', () => {
+    const video = messages.filter((m) => m.type === MessageType.Video);
+    const keyframes = video.filter((m) => m.payload[0] === 0x17 && m.payload[1] === 1).map((m) => m.timestamp);
+    expect(keyframes.length).toBeGreaterThanOrEqual(3);
+    expect(keyframes.slice(1).map((t, i) => t - keyframes[i]!)).toEqual(keyframes.slice(1).map(() => 1000));
+    expect(video.some((m) => m.payload[1] === 2)).toBe(false);
+  });
+
+  it('stops with FCUnpublish + deleteStream in one write, deleteStream starting with a fmt 3 header', () => {
+    const reads = readsOf(f, 'c2s').slice(2); // after C0+C1 and C2
+    const before = decodePieces(reads.slice(0, -1)).messages;
+    const end = decodePieces(reads).messages.slice(before.length);
+    expect(end.map((m) => decodeCommand(m.payload).name)).toEqual(['FCUnpublish', 'deleteStream']);
+    // Same length (34), type and stream: OBS starts the second message with a 1-byte fmt 3 header on
+    // csid 3, after a 7-byte fmt 1 header for the first.
+    const last = reads.at(-1)!;
+    expect(end.map((m) => m.payload.length)).toEqual([34, 34]);
+    expect(last.length).toBe(1 + 7 + 34 + 1 + 34);
+    expect([last[0]! >> 6, last[0]! & 0x3f]).toEqual([1, 3]);
+    expect(last[1 + 7 + 34]).toBe(0xc3); // fmt 3, csid 3
   });
 });
