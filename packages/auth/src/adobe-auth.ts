@@ -121,7 +121,7 @@ function resolveUsers(users: unknown): Map<string, AdobeUserEntry> {
 }
 
 function resolveAdobeLimits(config: AdobeAuthConfig): Record<AdobeLimitName, number> {
-  const out = { ...DEFAULT_ADOBE_AUTH_LIMITS };
+  const out: Record<AdobeLimitName, number> = { ...DEFAULT_ADOBE_AUTH_LIMITS };
   for (const [name, [min, max]] of Object.entries(LIMIT_RANGES) as [AdobeLimitName, [number, number]][]) {
     const value = config[name] ?? out[name];
     if (!Number.isInteger(value) || value < min || value > max) {

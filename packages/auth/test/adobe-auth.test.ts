@@ -33,14 +33,14 @@ const b64md5 = (s: string) => crypto.createHash('md5').update(s).digest('base64'
 function ffmpegAnswer(description: string, password: string, clientChallenge = '1234abcd'): string {
   const at = description.indexOf('?reason=needauth');
   expect(at).toBeGreaterThanOrEqual(0);
-  const vars = Object.fromEntries(
+  const vars: Record<string, string> = Object.fromEntries(
     description
       .slice(at + 1)
       .split('&')
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   );
-  const digest = b64md5(vars.user + vars.salt + password);
-  const response = b64md5(digest + (vars.opaque ?? vars.challenge) + clientChallenge);
+  const digest = b64md5(`${vars.user}${vars.salt}${password}`);
+  const response = b64md5(`${digest}${vars.opaque ?? vars.challenge}${clientChallenge}`);
   return `?authmod=adobe&user=${vars.user}&challenge=${clientChallenge}&response=${response}&opaque=${vars.opaque}`;
 }
 
