@@ -103,6 +103,15 @@ describe('the three connects', () => {
     expect(auth.connect(app, '10.0.0.1')).toMatchObject({ kind: 'denied', code: 'ERR_AUTH_ADOBE_STALE_CHALLENGE' });
   });
 
+  it('logs in OBS’s librtmp: the query appended after step 2’s, a base64 client challenge', () => {
+    const auth = authenticator();
+    const step2 = 'live/test?authmod=adobe&user=johndoe';
+    const challenge = description(auth.connect(step2, '10.0.0.1'));
+    // librtmp appends "&challenge=…&response=…&opaque=…" to the app it already extended in step 2.
+    const tail = ffmpegAnswer(challenge, 'secret', 'q83vEg==').replace('?authmod=adobe&user=johndoe', '');
+    expect(auth.connect(`${step2}${tail}`, '10.0.0.1')).toMatchObject({ kind: 'authenticated', app: 'live/test' });
+  });
+
   it('refuses a wrong password with reason=authfailed, which FFmpeg prints as "Incorrect username/password"', () => {
     const auth = authenticator();
     const challenge = description(auth.connect('live/test?authmod=adobe&user=johndoe', '10.0.0.1'));
