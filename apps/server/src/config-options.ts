@@ -103,6 +103,11 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** Optional publish-authorization settings passed to @org/auth (config file only). */
   auth: Record<string, unknown> | undefined;
+  /**
+   * Optional Adobe challenge login (`authmod=adobe`, config file only): `users` and the limits of
+   * @org/auth's `createAdobeAuthenticator`, plus `challengeEveryConnect` (see adobe-connect.ts).
+   */
+  adobeAuth: Record<string, unknown> | undefined;
   /** The config file that was read, if any. */
   configFile: string | undefined;
 }
@@ -171,6 +176,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   ffmpegPath: undefined,
   logLevel: 'info',
   auth: undefined,
+  adobeAuth: undefined,
   configFile: undefined,
 });
 
@@ -343,4 +349,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: `log level (${LOG_LEVELS.join(', ')})`,
   },
   { key: 'auth', kind: 'object', description: 'publish authorization settings for @org/auth (config file only)' },
+  {
+    key: 'adobeAuth',
+    kind: 'object',
+    description: 'Adobe challenge login (authmod=adobe): users and limits (config file only)',
+  },
 ];

@@ -1,10 +1,12 @@
 /**
- * Entry point: `node apps/server/dist/main.js [options]`. Exits 2 on a configuration error
- * (one line on stderr), 1 when ffmpeg cannot be found, a port cannot be bound or the open-file
- * limit is too low for any connection caps (fd-budget.ts), and 0 after a clean shutdown on SIGINT/SIGTERM.
+ * Entry point: `node apps/server/dist/main.js [options]`, or `… adobe-user <username>` to make an
+ * Adobe login entry (adobe-user-command.ts). Exits 2 on a configuration error (one line on stderr),
+ * 1 when ffmpeg cannot be found, a port cannot be bound or the open-file limit is too low for any
+ * connection caps (fd-budget.ts), and 0 after a clean shutdown on SIGINT/SIGTERM.
  */
 import { readFileSync } from 'node:fs';
 import { isAuthConfigError } from '@org/auth';
+import { runAdobeUserCommand } from './adobe-user-command';
 import { type RunningServer, startServer } from './app';
 import { ConfigError, helpText, loadConfig, OPTIONS, type ServerConfig } from './config';
 import { type FdBudget, FdBudgetError, fitToFdBudget, readOpenFileLimit } from './fd-budget';
@@ -169,6 +171,10 @@ function stopOnSignalsAndCrashes(server: RunningServer, logger: Logger, sink: Lo
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'adobe-user') {
+    process.exitCode = await runAdobeUserCommand(process.argv.slice(3));
+    return;
+  }
   const config = configOrExit();
   if (config === undefined) return;
   const sink = new LogSink();

@@ -4,7 +4,7 @@
  * (`{conn}`); refusals are logged with their code and counted.
  */
 import type { AddressInfo } from 'node:net';
-import type { PublishAuthorizer } from '@org/auth';
+import { type AuthLimits, type PublishAuthorizer, withoutAdobeQuery } from '@org/auth';
 import {
   createRtmpServer,
   type DropReason,
@@ -15,6 +15,7 @@ import {
   RtmpRejection,
   type RtmpServer,
 } from '@org/rtmp';
+import { type AdobeGate, createAdobeGate } from './adobe-connect';
 import type { ServerConfig } from './config';
 import { LogLimiter } from './log-limiter';
 import { clip } from './log-text';
@@ -91,6 +92,8 @@ interface ConnState {
   limiter: LogLimiter;
   log: Logger;
   session: PublishSession | undefined;
+  /** The user this connection logged in as (Adobe challenge login at connect), if it did. */
+  adobeUser: string | undefined;
   closed: boolean;
   countedBytes: number;
 }
@@ -98,6 +101,16 @@ interface ConnState {
 export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
   const { config, logger } = deps;
   const states = new WeakMap<RtmpConnection, ConnState>();
+  const limiter = new LogLimiter();
+  const adobe: AdobeGate | undefined =
+    config.adobeAuth === undefined
+      ? undefined
+      : createAdobeGate({
+          section: config.adobeAuth,
+          limits: (config.auth as { limits?: AuthLimits } | undefined)?.limits,
+          limiter,
+          ...(deps.metrics ? { metrics: deps.metrics } : {}),
+        });
   const server = createRtmpServer({
     handshakeTimeout: config.handshakeTimeoutMs,
     idleTimeout: config.idleTimeoutMs,
@@ -109,13 +122,19 @@ export function createRtmpIngest(deps: RtmpIngestDeps): RtmpIngest {
     maxControlBytesPerSecond: config.rtmpMaxControlBytesPerSecond,
     mergedReadInterval: config.mergedReadMs,
     payloadSlabSize: PAYLOAD_SLAB_SIZE,
+    ...(adobe && {
+      onConnect(info, conn) {
+        const st = states.get(conn);
+        if (!st) throw new RtmpRejection('NetConnection.Connect.Rejected', 'internal error');
+        st.adobeUser = adobe.check(info.app, conn.remoteAddress, st.log);
+      },
+    }),
     async onPublish(info, conn) {
       const st = states.get(conn);
       if (!st) throw new RtmpRejection('NetStream.Publish.Rejected', 'internal error');
       await admitPublish(deps, st, info, conn);
     },
   });
-  const limiter = new LogLimiter();
   server.on('connection', (conn) => states.set(conn, followConnection(deps, conn, limiter)));
   server.on('drop', (peer, reason) => {
     deps.metrics?.limitTripsTotal.inc({ limit: LIMIT_OF_DROP[reason] });
@@ -148,17 +167,25 @@ async function admitPublish(deps: RtmpIngestDeps, st: ConnState, info: PublishIn
     st.limiter.log(st.log, 'warn', `refused:${result}`, fields, 'publish refused');
     return new RtmpRejection(status, description);
   };
+  // A logged-in connection's app and tcUrl still carry the login's query: it is no publish parameter.
+  const loggedIn = st.adobeUser;
+  const app = loggedIn === undefined ? info.app : withoutAdobeQuery(info.app);
+  const tcUrl =
+    loggedIn === undefined || info.connect.tcUrl === undefined
+      ? info.connect.tcUrl
+      : withoutAdobeQuery(info.connect.tcUrl);
   const decision = await authorizer.authorize({
-    app: info.app,
+    app,
     streamName: info.streamName,
     clientAddress: conn.remoteAddress,
     clientId: conn.id,
     publishType: info.publishType,
-    ...(info.connect.tcUrl !== undefined ? { tcUrl: info.connect.tcUrl } : {}),
+    ...(loggedIn !== undefined ? { authenticatedUser: loggedIn } : {}),
+    ...(tcUrl !== undefined ? { tcUrl } : {}),
     ...(info.connect.flashVer !== undefined ? { flashVer: info.connect.flashVer } : {}),
   });
   if (!decision.allowed) {
-    const shown = authorizer.redactPublish(info.app, info.streamName);
+    const shown = authorizer.redactPublish(app, info.streamName);
     throw refuse(decision.code, decision.status, decision.reason, {
       app: clip(shown.app),
       name: clip(shown.name),
@@ -191,7 +218,8 @@ async function admitPublish(deps: RtmpIngestDeps, st: ConnState, info: PublishIn
   st.session = session;
   st.log = st.log.child({ stream: decision.username });
   metrics?.publishesTotal.inc({ result: 'accepted', reason: 'ok' });
-  st.log.info({ app: clip(authorizer.redact(info.app)), publishType: clip(info.publishType) }, 'publishing');
+  const fields = { app: clip(authorizer.redact(app)), publishType: clip(info.publishType), adobeUser: loggedIn };
+  st.log.info(fields, 'publishing');
 }
 
 /** One connection's life: its media goes to its session, its end ends the session. */
@@ -201,6 +229,7 @@ function followConnection(deps: RtmpIngestDeps, conn: RtmpConnection, limiter: L
     limiter,
     log: logger.child({ conn: conn.id }),
     session: undefined,
+    adobeUser: undefined,
     closed: false,
     countedBytes: 0,
   };

@@ -30,7 +30,8 @@ export type AuthConfigErrorCode =
   | 'ERR_AUTH_CONFIG_SECRET'
   | 'ERR_AUTH_CONFIG_SIGN_PATH'
   | 'ERR_AUTH_CONFIG_WEBHOOK'
-  | 'ERR_AUTH_CONFIG_CIDR';
+  | 'ERR_AUTH_CONFIG_CIDR'
+  | 'ERR_AUTH_CONFIG_ADOBE';
 
 /** Base class of every error this package throws. */
 export class AuthError extends CodedError<AuthConfigErrorCode> {
@@ -81,6 +82,7 @@ export type AuthDenyCode =
   | 'ERR_AUTH_WEBHOOK_DENIED'
   | 'ERR_AUTH_WEBHOOK_ERROR'
   | 'ERR_AUTH_WEBHOOK_BAD_REDIRECT'
+  | 'ERR_AUTH_ADOBE_USER_MISMATCH'
   | 'ERR_AUTH_INTERNAL';
 
 /** The onStatus code the RTMP layer sends with a refusal. */
@@ -103,5 +105,23 @@ export const DENY_STATUS: Readonly<Record<AuthDenyCode, AuthDenyStatus>> = Objec
   ERR_AUTH_WEBHOOK_DENIED: 'NetStream.Publish.Unauthorized',
   ERR_AUTH_WEBHOOK_ERROR: 'NetStream.Publish.Unauthorized',
   ERR_AUTH_WEBHOOK_BAD_REDIRECT: 'NetStream.Publish.Unauthorized',
+  ERR_AUTH_ADOBE_USER_MISMATCH: 'NetStream.Publish.Unauthorized',
   ERR_AUTH_INTERNAL: 'NetStream.Publish.Unauthorized',
 });
+
+/**
+ * Why an Adobe challenge login (`authmod=adobe`) was refused at connect. Each is answered with
+ * NetConnection.Connect.Rejected and an `[ AccessManager.Reject ]` description the clients parse
+ * (see README "Adobe challenge login").
+ */
+export type AdobeDenyCode =
+  /** The auth query is malformed, over a limit, not `authmod=adobe`, or lacks `user`. */
+  | 'ERR_AUTH_ADOBE_BAD_QUERY'
+  /** The user is not configured (the client is told `authfailed`, as for a wrong password). */
+  | 'ERR_AUTH_ADOBE_NO_SUCH_USER'
+  /** The response does not match: a wrong password. */
+  | 'ERR_AUTH_ADOBE_BAD_RESPONSE'
+  /** The opaque is unknown, used, expired, or was issued to another user or address. */
+  | 'ERR_AUTH_ADOBE_STALE_CHALLENGE'
+  /** Too many failed logins from this address (or for this user from a failing address). */
+  | 'ERR_AUTH_ADOBE_RATE_LIMITED';

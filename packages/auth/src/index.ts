@@ -1,12 +1,23 @@
 /**
  * @org/auth public API: publish authorization for an RTMP ingest (URL patterns, stream keys, signed
- * URLs, webhook, IP lists) and the username rule HTTP routes share with it. Every name here is
+ * URLs, webhook, IP lists), the Adobe challenge login at connect, and the username rule HTTP routes share with it. Every name here is
  * deliberate and listed in README.md ("API"); `test/public-api.txt` pins the runtime names.
  *
  * Internals stay out: IP/CIDR parsing, single-pattern compilation, the signed string, scrypt
  * parameters, the webhook's reserved fields, option checking.
  */
 
+// ---- the Adobe challenge login (authmod=adobe) -------------------------------------------------
+export {
+  ADOBE_NEED_AUTH_DESCRIPTION,
+  type AdobeAuthConfig,
+  type AdobeAuthenticator,
+  type AdobeConnectDecision,
+  createAdobeAuthenticator,
+  DEFAULT_ADOBE_AUTH_LIMITS,
+} from './adobe-auth';
+export { makeAdobeUserEntry } from './adobe-entry';
+export { type AdobeAuthQuery, type AdobeQueryResult, parseAdobeAuthQuery, withoutAdobeQuery } from './adobe-query';
 // ---- usernames and path segments ---------------------------------------------------------------
 export {
   compileCharset,
@@ -18,6 +29,7 @@ export {
 } from './charset';
 // ---- errors and deny codes ---------------------------------------------------------------------
 export {
+  type AdobeDenyCode,
   AuthConfigError,
   type AuthConfigErrorCode,
   type AuthDenyCode,

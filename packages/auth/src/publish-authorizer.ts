@@ -52,6 +52,13 @@ export interface PublishRequest {
   flashVer?: string;
   /** The publish type (`live`, `record`, `append`), forwarded as `type`. @default 'live' */
   publishType?: string;
+  /**
+   * The user the connection logged in as (the Adobe challenge login). It is that user's credential:
+   * the stream key and signature checks are skipped for the path's username when it is this user,
+   * and a path for another username is refused (`ERR_AUTH_ADOBE_USER_MISMATCH`). IP lists and the
+   * webhook still apply.
+   */
+  authenticatedUser?: string;
 }
 
 /** The publish may go ahead. */
@@ -319,12 +326,20 @@ export function createPublishAuthorizer(config: PublishAuthConfig): PublishAutho
       );
     }
 
-    if (streamKeys) {
+    const loggedIn = request.authenticatedUser;
+    if (loggedIn !== undefined && loggedIn !== match.username) {
+      return deny(
+        'ERR_AUTH_ADOBE_USER_MISMATCH',
+        `logged in as ${quote(loggedIn)}, which may not publish as ${quote(match.username)}`,
+      );
+    }
+
+    if (streamKeys && loggedIn === undefined) {
       const refusal = await checkStreamKey(streamKeys, keyGuard!, match, fields.addr);
       if (refusal) return refusal;
     }
 
-    if (signed) {
+    if (signed && loggedIn === undefined) {
       const failure = verifyPublishSignature(signed, match.path, match.query);
       if (failure) return deny(failure.code, failure.reason);
     }

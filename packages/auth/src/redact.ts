@@ -17,6 +17,11 @@ export const ALWAYS_REDACTED_PARAMS: readonly string[] = Object.freeze([
   'passwd',
   'pass',
   'secret',
+  // The Adobe challenge login (`authmod=adobe`) in a connect's app and tcUrl.
+  'response',
+  'challenge',
+  'opaque',
+  'salt',
 ]);
 
 /** What a redacted value reads as. */

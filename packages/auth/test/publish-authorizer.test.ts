@@ -114,6 +114,23 @@ describe('all controls together', () => {
       expect(await all.authorize({ ...base, streamName: '', ...override })).toMatchObject({ code });
     }
   });
+  it('a connection logged in as the path’s user needs no key or signature; as another user it is refused', async () => {
+    const base = { app: 'live/test', clientAddress: '127.0.0.1' };
+    expect(await all.authorize({ ...base, streamName: 'alice', authenticatedUser: 'alice' })).toMatchObject({
+      allowed: true,
+      username: 'alice',
+    });
+    expect(await all.authorize({ ...base, streamName: 'alice', authenticatedUser: 'bob' })).toMatchObject({
+      allowed: false,
+      code: 'ERR_AUTH_ADOBE_USER_MISMATCH',
+      status: 'NetStream.Publish.Unauthorized',
+      reason: 'logged in as "bob", which may not publish as "alice"',
+    });
+    // IP lists still apply to a logged-in connection.
+    expect(
+      await all.authorize({ ...base, clientAddress: '10.0.0.1', streamName: 'alice', authenticatedUser: 'alice' }),
+    ).toMatchObject({ code: 'ERR_AUTH_IP_DENIED' });
+  });
 });
 
 describe('catalogue and configuration', () => {
@@ -128,7 +145,7 @@ describe('catalogue and configuration', () => {
       'ERR_AUTH_NO_MATCH',
       'ERR_AUTH_USERNAME_MISMATCH',
     ]);
-    expect(Object.keys(DENY_STATUS)).toHaveLength(16);
+    expect(Object.keys(DENY_STATUS)).toHaveLength(17);
   });
 
   it.each([

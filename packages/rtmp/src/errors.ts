@@ -81,11 +81,20 @@ export class RtmpRejection extends RtmpError {
   readonly status: string;
   /** Human-readable reason, safe to send to the client. */
   readonly description: string;
-  constructor(status: string, description: string) {
-    super('ERR_RTMP_REJECTED', `${status}: ${description}`);
+  /**
+   * The description is an authentication challenge for the client to parse (Adobe's
+   * `[ AccessManager.Reject ] : [ authmod=adobe ] : ?reason=needauth&…`): its `authmod=` is sent
+   * as is instead of defused, and the error's message leaves the description out (it carries a
+   * salt and a one-time token, which do not belong in logs).
+   */
+  readonly authChallenge: boolean;
+  constructor(status: string, description: string, options: { authChallenge?: boolean } = {}) {
+    const authChallenge = options.authChallenge === true;
+    super('ERR_RTMP_REJECTED', `${status}: ${authChallenge ? 'authentication challenge' : description}`);
     this.name = 'RtmpRejection';
     this.status = status;
     this.description = description;
+    this.authChallenge = authChallenge;
   }
 }
 
@@ -98,8 +107,10 @@ export function isRtmpError(err: unknown): err is RtmpError {
 export function asRejection(err: unknown): RtmpRejection | null {
   if (err instanceof RtmpRejection) return err;
   if (isRtmpError(err) && err.code === 'ERR_RTMP_REJECTED') {
-    const { status, description } = err as unknown as { status: unknown; description: unknown };
-    if (typeof status === 'string' && typeof description === 'string') return new RtmpRejection(status, description);
+    const { status, description, authChallenge } = err as unknown as Record<string, unknown>;
+    if (typeof status === 'string' && typeof description === 'string') {
+      return new RtmpRejection(status, description, { authChallenge: authChallenge === true });
+    }
   }
   return null;
 }

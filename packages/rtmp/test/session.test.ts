@@ -370,6 +370,20 @@ describe('RtmpSession: hooks', () => {
     expect(h.session.state).toBe('publishing');
   });
 
+  it('sends an authentication challenge’s authmod= as is, and keeps its description out of the error message', async () => {
+    const challenge =
+      '[ AccessManager.Reject ] : [ authmod=adobe ] : ?reason=needauth&user=u&salt=S&challenge=T&opaque=T';
+    const h = new SessionHarness({
+      onConnect: async () => {
+        throw new RtmpRejection('NetConnection.Connect.Rejected', challenge, { authChallenge: true });
+      },
+    }).publishFlow();
+    await flush();
+    const info = amfToJson(h.commands()[0]![3]) as { code: string; description: string };
+    expect(info).toMatchObject({ code: 'NetConnection.Connect.Rejected', description: challenge });
+    expect(h.closed?.err?.message).toBe('NetConnection.Connect.Rejected: authentication challenge');
+  });
+
   it('refuses connect with _error NetConnection.Connect.Rejected and the description, then closes', async () => {
     const h = new SessionHarness({
       onConnect: async () => {

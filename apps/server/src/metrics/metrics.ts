@@ -15,6 +15,7 @@ export const METRIC_NAMES = Object.freeze({
   rtmpConnectionsTotal: 'rtmp_connections_total',
   rtmpConnectionsActive: 'rtmp_connections_active',
   publishesTotal: 'rtmp_publishes_total',
+  adobeLoginsTotal: 'rtmp_adobe_logins_total',
   bytesInTotal: 'rtmp_bytes_in_total',
   ffmpegRestartsTotal: 'ffmpeg_restarts_total',
   ffmpegStallsTotal: 'ffmpeg_stalls_total',
@@ -51,6 +52,8 @@ export type LimitName =
   | 'viewers_per_address'
   | 'auth_failure_rate'
   | 'auth_check_queue'
+  | 'adobe_login_failure_rate'
+  | 'adobe_challenge_table'
   | 'http_max_connections'
   | 'http_max_connections_per_address';
 
@@ -73,6 +76,12 @@ export interface Metrics {
    * `duplicate`, `codec`, … Never put user input (usernames, paths) in `reason`.
    */
   readonly publishesTotal: Counter<'result' | 'reason'>;
+  /**
+   * `rtmp_adobe_logins_total{result,reason}`: steps of the Adobe challenge login at connect.
+   * `result` is `challenged` (reason `need_auth` or `needauth`: a refusal that starts or continues
+   * the login), `accepted` (`ok`) or `refused` (an @org/auth `AdobeDenyCode`).
+   */
+  readonly adobeLoginsTotal: Counter<'result' | 'reason'>;
   /** `rtmp_bytes_in_total`: bytes read from RTMP publishers' sockets. */
   readonly bytesInTotal: Counter;
   /** `ffmpeg_restarts_total`: FFmpeg processes restarted after an unexpected exit. */
@@ -149,6 +158,12 @@ export function createMetrics(opts: CreateMetricsOptions = {}): Metrics {
     publishesTotal: new Counter<'result' | 'reason'>({
       name: METRIC_NAMES.publishesTotal,
       help: 'RTMP publish attempts by result (accepted|refused) and bounded reason code',
+      labelNames: ['result', 'reason'],
+      registers,
+    }),
+    adobeLoginsTotal: new Counter<'result' | 'reason'>({
+      name: METRIC_NAMES.adobeLoginsTotal,
+      help: 'Adobe challenge login steps at RTMP connect by result (challenged|accepted|refused) and bounded reason code',
       labelNames: ['result', 'reason'],
       registers,
     }),

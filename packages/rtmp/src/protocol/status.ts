@@ -30,12 +30,13 @@ const MAX_DESCRIPTION_LENGTH = 256;
 /**
  * Makes a description safe to send: control characters become spaces, it is cut to 256 characters, and
  * `authmod=` is defused (ffmpeg treats a rejection description containing it as an authentication
- * challenge and retries with credentials instead of reporting the reason).
+ * challenge and retries with credentials instead of reporting the reason) unless `authChallenge`
+ * says the description is such a challenge on purpose.
  */
-export function safeDescription(text: string): string {
+export function safeDescription(text: string, options: { authChallenge?: boolean } = {}): string {
   let s = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
   if (s.length > MAX_DESCRIPTION_LENGTH) s = `${s.slice(0, MAX_DESCRIPTION_LENGTH - 1)}…`;
-  return s.replace(/authmod\s*=/gi, 'authmod: ');
+  return options.authChallenge ? s : s.replace(/authmod\s*=/gi, 'authmod: ');
 }
 
 /** An info object `{ level, code, description, ...extra }` with the description made safe. */

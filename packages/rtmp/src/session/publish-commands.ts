@@ -19,6 +19,7 @@ import {
   NetStatusCode,
   onStatusMessage,
   resultMessage,
+  safeDescription,
   statusObject,
 } from '../protocol';
 import type { ResolvedSessionOptions } from './session-options';
@@ -209,7 +210,10 @@ export class PublishCommands {
   private refuseConnect(txn: number, err: unknown): void {
     const rejection = asRejection(err);
     const description = rejection?.description ?? 'internal error';
-    this.host.send(errorMessage(txn, statusObject('error', NetStatusCode.ConnectRejected, description)));
+    const info = rejection?.authChallenge
+      ? { level: 'error', code: NetStatusCode.ConnectRejected, description: safeDescription(description, rejection) }
+      : statusObject('error', NetStatusCode.ConnectRejected, description);
+    this.host.send(errorMessage(txn, info));
     this.host.closeWith(
       rejection ?? new RtmpError('ERR_RTMP_HOOK_FAILED', `onConnect hook failed: ${errorText(err)}`, { cause: err }),
       NetStatusCode.ConnectRejected,
