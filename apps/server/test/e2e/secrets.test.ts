@@ -1,8 +1,8 @@
 /**
  * No secret of the test's configuration reaches the server's output. The server runs at debug level
  * with every credential the config file and the command line can hold (stream keys, two URL-signing
- * secrets, a webhook bearer token, a TLS private key), and real ffmpeg publishers, raw RTMP clients
- * and HTTP requests carry them, right and wrong, in every place a client puts them: the stream
+ * secrets, a webhook bearer token, a TLS private key, an Adobe login user), and real ffmpeg and
+ * rtmp2sink publishers, raw RTMP clients and HTTP requests carry them, right and wrong, in every place a client puts them: the stream
  * name's query, the app's query (OBS's "Server" field), the tcUrl, RTMPS, viewer URLs. Then the
  * whole of stdout and stderr is searched for each secret, raw and URL-encoded, and for the stored
  * forms of the keys.
@@ -13,10 +13,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashStreamKey, signPublishUrl } from '@org/auth';
+import { hashStreamKey, makeAdobeUserEntry, signPublishUrl } from '@org/auth';
 import { RtmpClient } from '@org/rtmp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ffmpegPublisher, killAll, type Server, sleep, startServer, stop, waitForPlaylist } from './helpers/ingest';
+import {
+  ffmpegPublisher,
+  gstPublisher,
+  killAll,
+  type Server,
+  sleep,
+  startServer,
+  stop,
+  waitForPlaylist,
+} from './helpers/ingest';
 
 const FIXTURES = join(import.meta.dirname, '../../../../packages/rtmp/test/fixtures/tls');
 const ALICE_KEY = 'alice-Key-7f3a9c1e5b2d';
@@ -25,6 +34,9 @@ const WRONG_KEY = 'guessed-Key-0a1b2c3d4e';
 const SIGNING_SECRET = 'signing-secret-6d1f7b3a9e5c';
 const OLD_SIGNING_SECRET = 'old-signing-secret-2b4d6f8a';
 const WEBHOOK_TOKEN = 'hook-token-9c8b7a6f5e4d';
+const DAVE_PASSWORD = 'dave-Pass-5e7c9a1b3d';
+const WRONG_PASSWORD = 'dave-Guess-8f6e4d2c0b';
+const DAVE_ENTRY = makeAdobeUserEntry('dave', DAVE_PASSWORD);
 let tmp: string;
 let server: Server;
 let rtmpsPort: number;
@@ -49,7 +61,9 @@ beforeAll(async () => {
     signedUrls: { secret: [SIGNING_SECRET, OLD_SIGNING_SECRET] },
     webhook: { url: `http://127.0.0.1:${hookPort}/on_publish`, headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` } },
   };
-  writeFileSync(configFile, JSON.stringify({ auth }));
+  // Not challenged unasked, so the keyed publishers go on to the key checks; rtmp2sink asks.
+  const adobeAuth = { users: { dave: DAVE_ENTRY }, challengeEveryConnect: false };
+  writeFileSync(configFile, JSON.stringify({ auth, adobeAuth }));
   copyFileSync(join(FIXTURES, 'cert.pem'), join(tmp, 'cert.pem'));
   copyFileSync(join(FIXTURES, 'key.pem'), join(tmp, 'key.pem'));
   const tls = ['--tls-cert', join(tmp, 'cert.pem'), '--tls-key', join(tmp, 'key.pem'), '--rtmps-port', '0'];
@@ -95,6 +109,17 @@ describe('secrets in the log', () => {
     ffmpegPublisher(`rtmps://127.0.0.1:${rtmpsPort}/live/test/bob?${bobQuery}`, { seconds: 20 });
     await waitForPlaylist(server, 'bob', 1);
 
+    // The Adobe login, started by rtmp2sink itself (authmod=adobe): right and wrong password.
+    const sink = (password: string) => [
+      'rtmp2sink',
+      `location=rtmp://127.0.0.1:${server.rtmpPort}/live/test/dave`,
+      ...['authmod=adobe', 'username=dave', `password=${password}`],
+    ];
+    const wrong = gstPublisher(sink(WRONG_PASSWORD), { seconds: 2, frequency: 330 });
+    await wrong.exited;
+    gstPublisher(sink(DAVE_PASSWORD), { seconds: 20, frequency: 550 });
+    await waitForPlaylist(server, 'dave', 1, 20_000);
+
     // OBS's split: the credentials in the app (its "Server" field), so in the tcUrl as well.
     const carolSig = signed('/live/test/carol');
     const outcomes = [
@@ -125,6 +150,8 @@ describe('secrets in the log', () => {
     expect(logs.filter((l) => l.msg === 'publishing').length).toBeGreaterThanOrEqual(2);
     expect(logs.filter((l) => l.msg === 'publish refused').length).toBeGreaterThanOrEqual(5);
     expect(logs.some((l) => l.level === 20)).toBe(true); // debug lines were written
+    expect(logs.filter((l) => l.msg === 'adobe login')).toMatchObject([{ user: 'dave' }]);
+    expect(logs.filter((l) => l.msg === 'adobe login refused')).toMatchObject([{ user: 'dave' }]);
 
     const output = server.output();
     // The credentials did reach the lines that log apps and names, in their redacted form.
@@ -142,10 +169,18 @@ describe('secrets in the log', () => {
       bob.sig,
       carolSig.sig,
       ...Object.values(storedKeys),
+      DAVE_PASSWORD,
+      WRONG_PASSWORD,
+      ...DAVE_ENTRY.split(':').slice(1), // the salt and the digest
       createHash('sha256').update(ALICE_KEY).digest('hex'),
       ...pemLines,
     ];
     expect(pemLines.length).toBeGreaterThan(0);
+    // rtmp2sink's challenge and response: in the logged app and tcUrl of its last connect, redacted.
+    for (const param of ['challenge', 'response']) {
+      expect(output).toMatch(new RegExp(`[?&]${param}=\\[redacted\\]`));
+      expect(output).not.toMatch(new RegExp(`[?&]${param}=(?!\\[redacted\\])`));
+    }
     for (const secret of secrets) {
       for (const form of new Set([secret, encodeURIComponent(secret)])) {
         expect(output.includes(form), `${JSON.stringify(form)} in the server output`).toBe(false);
