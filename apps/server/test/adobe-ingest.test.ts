@@ -44,7 +44,11 @@ beforeAll(async () => {
       done();
     },
   });
-  server = await startServer({ config: { ...config, rtmpPort: 0 }, logger: pino({ level: 'debug' }, sink), ffmpeg: await resolveBinary('ffmpeg') });
+  server = await startServer({
+    config: { ...config, rtmpPort: 0 },
+    logger: pino({ level: 'debug' }, sink),
+    ffmpeg: await resolveBinary('ffmpeg'),
+  });
 }, 60_000);
 
 afterAll(async () => {
