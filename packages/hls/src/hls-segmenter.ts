@@ -22,7 +22,8 @@ export interface HlsSegmenterOptions extends TsMuxerOptions {
   targetDuration?: number;
   /**
    * Seconds after which a segment is cut at the next video frame even if it is no keyframe
-   * (reported `independent: false`). Default {@link DEFAULT_MAX_SEGMENT_DURATION} (10), ≥ target.
+   * (reported `independent: false`). Default: {@link DEFAULT_MAX_SEGMENT_DURATION} (10) or
+   * twice the target, whichever is longer; at least the target.
    */
   maxSegmentDuration?: number;
   /** Media sequence number of the first segment. Default 0. */
@@ -90,7 +91,7 @@ export class HlsSegmenter {
     const max = seconds(
       options.maxSegmentDuration,
       'maxSegmentDuration',
-      Math.max(DEFAULT_MAX_SEGMENT_DURATION, target),
+      Math.max(DEFAULT_MAX_SEGMENT_DURATION, 2 * target),
     );
     if (max < target) {
       throw new HlsUsageError('ERR_HLS_INVALID_OPTION', `maxSegmentDuration ${max} < targetDuration ${target}`);
