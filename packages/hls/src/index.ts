@@ -23,6 +23,7 @@ export {
   PAT_PID,
   PMT_PID,
   StreamType,
+  TIMESTAMP_MODULUS,
   TS_CLOCK_HZ,
   TS_PACKET_SIZE,
   VIDEO_PID,

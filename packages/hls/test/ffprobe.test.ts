@@ -6,8 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TIMESTAMP_MODULUS } from '../src/constants';
-import { msToTicks, wrapTicks } from '../src/index';
+import { msToTicks, TIMESTAMP_MODULUS, wrapTicks } from '../src/index';
 import { encodeFlvInputs, type FlvInput } from './helpers/flv-input';
 import { ffprobe, H264, type ProbePacket, run, sine, tempDir, testsrc } from './helpers/media';
 import { type MuxedSegment, segment } from './helpers/segments';
