@@ -10,6 +10,7 @@ export default [
   'packages/flv',
   'packages/auth',
   'packages/errors',
+  'packages/hls',
   'apps/server',
   'apps/server/vitest.e2e.config.ts',
 ];

@@ -16,6 +16,7 @@ import { childEnvironment, MemoryReclaimer, MMAP_THRESHOLD_ENV, mallocReturnsLar
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { observeStreams } from './metrics/stream-metrics';
 import { FfmpegProducer } from './output/ffmpeg-producer';
+import { NativeProducer } from './output/native-producer';
 import { createRtmpIngest, type RtmpIngest } from './rtmp-ingest';
 import { StreamManager } from './streams/stream-manager';
 import type { TlsFiles } from './tls-files';
@@ -84,17 +85,25 @@ function createStreamManager(deps: AppDeps, metrics: Metrics): StreamManager {
       segmentsOverTarget: (n) => metrics.segmentsOverTargetTotal.inc(n),
     },
     createProducer: (dir, events, log) =>
-      new FfmpegProducer({
-        dir,
-        events,
-        ffmpegPath: deps.ffmpeg.path,
-        hlsTime: config.hlsTime,
-        maxQueuedBytes: config.streamQueueBytes,
-        restart: { maxRestarts: config.ffmpegMaxRestarts, windowMs: config.ffmpegRestartWindowMs },
-        stallTimeoutMs: config.ffmpegStallTimeoutMs,
-        env: ffmpegEnv,
-        logger: log,
-      }),
+      config.packager === 'native'
+        ? new NativeProducer({
+            dir,
+            events,
+            hlsTime: config.hlsTime,
+            maxQueuedBytes: config.streamQueueBytes,
+            logger: log,
+          })
+        : new FfmpegProducer({
+            dir,
+            events,
+            ffmpegPath: deps.ffmpeg.path,
+            hlsTime: config.hlsTime,
+            maxQueuedBytes: config.streamQueueBytes,
+            restart: { maxRestarts: config.ffmpegMaxRestarts, windowMs: config.ffmpegRestartWindowMs },
+            stallTimeoutMs: config.ffmpegStallTimeoutMs,
+            env: ffmpegEnv,
+            logger: log,
+          }),
   });
 }
 

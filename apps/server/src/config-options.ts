@@ -12,6 +12,10 @@ import { DEFAULT_HTTP2_MAX_CONCURRENT_STREAMS, DEFAULT_HTTP2_MAX_SESSION_MEMORY_
 import type { IngestLimitAction } from './streams/ingest-limit';
 import { MAX_VIEWERS_PER_ADDRESS } from './streams/viewers';
 
+/** The HLS packagers `--packager` chooses between. */
+export const PACKAGERS = ['ffmpeg', 'native'] as const;
+export type Packager = (typeof PACKAGERS)[number];
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface ServerConfig {
@@ -48,6 +52,8 @@ export interface ServerConfig {
   cleanupDelayMs: number;
   /** A newer publisher for a live username replaces the older one instead of being refused. */
   takeover: boolean;
+  /** Who makes the HLS segments: one FFmpeg per stream (the design), or @org/hls in the server. */
+  packager: Packager;
   /** HLS target segment duration in seconds. */
   hlsTime: number;
   /** Segments kept in the rolling playlist window. */
@@ -146,6 +152,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = Object.freeze({
   reconnectGraceMs: 5000,
   cleanupDelayMs: 2000,
   takeover: false,
+  packager: 'ffmpeg',
   hlsTime: 1,
   hlsListSize: 3,
   handshakeTimeoutMs: 10_000,
@@ -247,6 +254,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'TAKEOVER',
     kind: 'bool',
     description: 'a second publisher for a live username replaces the first (else it is refused)',
+  },
+  {
+    key: 'packager',
+    flag: '--packager',
+    env: 'PACKAGER',
+    kind: 'choice',
+    choices: PACKAGERS,
+    description: 'HLS packager: ffmpeg (one FFmpeg per stream) or native (@org/hls, in the server)',
   },
   {
     key: 'hlsTime',
