@@ -22,6 +22,7 @@ import type { SegmentReport } from '../src/hls/live-playlist';
 import { FfmpegProducer, type FfmpegProducerOptions } from '../src/output/ffmpeg-producer';
 import { ffmpegWriteError } from '../src/output/ffmpeg-write-errors';
 import { makeClip, poll, probeFormat, probeStreams, readFlvTags } from './helpers/media';
+import { publishTags } from './helpers/publish-tags';
 
 const root = mkdtempSync(join(tmpdir(), 'ffmpeg-producer-test-'));
 const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
@@ -68,25 +69,7 @@ function producer(
   return { producer: p, dir, reports, clock };
 }
 
-/**
- * Plays tags into the producer like a publisher whose message with timestamp `ts` arrives at
- * `offset + ts` on the producer's clock: state observes everything, the producer gets media.
- */
-function publish(m: Made, tags: FlvTag[], offset = BASE) {
-  const state = new FlvStreamState();
-  let opened = false;
-  for (const tag of tags) {
-    const role = state.observe(tag);
-    if (role === 'metadata') continue;
-    if (!opened && role !== 'video-config' && role !== 'audio-config') {
-      m.producer.open(state, Promise.resolve());
-      opened = true;
-    }
-    m.clock.t = offset + tag.timestamp;
-    if (opened) m.producer.write(tag, role);
-  }
-  return state;
-}
+const publish = (m: Made, tags: FlvTag[], offset = BASE) => publishTags(m, tags, offset);
 
 const keyframeTimes = (tags: FlvTag[]) => tags.filter(isVideoKeyframe).map((t) => t.timestamp);
 

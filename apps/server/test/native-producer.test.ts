@@ -11,12 +11,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { FlvStreamState, type FlvTag } from '@org/flv';
+import type { FlvTag } from '@org/flv';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SegmentReport } from '../src/hls/live-playlist';
 import { NativeProducer } from '../src/output/native-producer';
 import { probeStreams, readFlvTags } from './helpers/media';
+import { publishTags } from './helpers/publish-tags';
 
 const run = promisify(execFile);
 const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
@@ -70,21 +71,7 @@ async function producer(name: string): Promise<Made> {
   return { producer: p, dir, reports, clock, writeErrors };
 }
 
-/** Plays `tags` as one publisher whose message `ts` arrives at `offset + ts`. */
-function publish(m: Made, tags: FlvTag[], offset: number, mangle?: (tag: FlvTag) => FlvTag) {
-  const state = new FlvStreamState();
-  let opened = false;
-  for (const tag of tags) {
-    const role = state.observe(tag);
-    if (role === 'metadata') continue;
-    if (!opened && role !== 'video-config' && role !== 'audio-config') {
-      m.producer.open(state, Promise.resolve());
-      opened = true;
-    }
-    m.clock.t = offset + tag.timestamp;
-    if (opened) m.producer.write(mangle ? mangle(tag) : tag, role);
-  }
-}
+const publish = publishTags;
 
 const firstKeyframeTimes = (tags: FlvTag[]) =>
   tags.filter((t) => t.type === 9 && t.payload[0]! >> 4 === 1 && t.payload[1] === 1).map((t) => t.timestamp);

@@ -73,8 +73,8 @@ export class NativeProducer implements SegmentProducer {
   private readonly files: SegmentFiles;
   private readonly log = new LogLimiter(LOG_BURST);
   private run: Run | undefined;
-  private ready = false;
-  private readyWait: Promise<void> = Promise.resolve();
+  /** Whether the stream's directory was made (false: the stream reports why, nothing is written). */
+  private dirMade: Promise<boolean> = Promise.resolve(true);
   private nextNumber = 0;
   private dropCount = 0;
   private writeErrorCount = 0;
@@ -107,12 +107,9 @@ export class NativeProducer implements SegmentProducer {
 
   open(state: FlvStreamState, ready: Promise<void>): void {
     this.finishRun();
-    this.ready = false;
-    this.readyWait = ready.then(
-      () => {
-        this.ready = true;
-      },
-      () => {}, // the stream reports a directory it cannot make
+    this.dirMade = ready.then(
+      () => true,
+      () => false,
     );
     const video = state.hasVideo;
     const audio = state.hasAudio;
@@ -205,8 +202,8 @@ export class NativeProducer implements SegmentProducer {
     run.chunks = [];
     run.bytes = 0;
     // The directory exists before the first segment is written (a new stream empties it first).
-    void this.readyWait.then(() => {
-      if (this.ready) this.files.add(name, chunks, bytes, () => this.o.events.segment(report));
+    void this.dirMade.then((made) => {
+      if (made) this.files.add(name, chunks, bytes, () => this.o.events.segment(report));
     });
   }
 
@@ -227,7 +224,7 @@ export class NativeProducer implements SegmentProducer {
 
   async close(): Promise<void> {
     this.finishRun();
-    await this.readyWait;
+    await this.dirMade;
     await this.files.idle();
   }
 
